@@ -1,0 +1,140 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Hygie.Core.Errors;
+
+namespace Hygie.Storage.Objects;
+
+/// <summary>
+/// The embedded object store: one file per object under a root folder. A write goes to a temporary file in the same
+/// folder, is flushed to disk, then renamed over the key, so a crash never leaves a partial object visible.
+/// </summary>
+public sealed class FileObjectStore : IObjectStore
+{
+    private const string TempSuffix = ".partial";
+
+    public FileObjectStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+    public string Provider => "files";
+    public string Location => Root;
+
+    public Task<ObjectWriteStream> OpenWriteAsync(string key, CancellationToken ct = default)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = $"{path}.{Guid.NewGuid():N}{TempSuffix}";
+        return Task.FromResult<ObjectWriteStream>(new FileWrite(temp, path));
+    }
+
+    public Task<Stream> OpenReadAsync(string key, CancellationToken ct = default)
+    {
+        var path = PathOf(key);
+        try
+        {
+            return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16,
+                FileOptions.Asynchronous | FileOptions.SequentialScan));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new NotFoundException($"object '{key}' does not exist in the object store at {Root}", "object-not-found");
+        }
+    }
+
+    public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => Task.FromResult(File.Exists(PathOf(key)));
+
+    public Task DeleteAsync(string key, CancellationToken ct = default)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<StoredObject> ListAsync(string prefix = "", [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await Task.Yield();
+        if (!Directory.Exists(Root)) yield break;
+        foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (file.EndsWith(TempSuffix, StringComparison.Ordinal)) continue;
+            var key = Path.GetRelativePath(Root, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+                yield return new StoredObject(key, new FileInfo(file).Length);
+        }
+    }
+
+    /// <summary>Removes temporary files left by writes that a crash interrupted.</summary>
+    public void RemoveAbandonedWrites()
+    {
+        foreach (var file in Directory.EnumerateFiles(Root, "*" + TempSuffix, SearchOption.AllDirectories))
+            File.Delete(file);
+    }
+
+    private string PathOf(string key) => Path.Combine(Root, ObjectKey.Check(key).Replace('/', Path.DirectorySeparatorChar));
+
+    private sealed class FileWrite(string temp, string final) : ObjectWriteStream
+    {
+        private readonly FileStream _file = new(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        private bool _committed;
+
+        public override void Write(byte[] buffer, int offset, int count) => _file.Write(buffer, offset, count);
+        public override void Write(ReadOnlySpan<byte> buffer) => _file.Write(buffer);
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _file.WriteAsync(buffer, offset, count, ct);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => _file.WriteAsync(buffer, ct);
+        public override void Flush() => _file.Flush();
+
+        public override async Task CommitAsync(CancellationToken ct = default)
+        {
+            await _file.FlushAsync(ct);
+            _file.Flush(flushToDisk: true);
+            await _file.DisposeAsync();
+            File.Move(temp, final, overwrite: true);
+            FsyncDirectory(Path.GetDirectoryName(final)!);
+            _committed = true;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _file.Dispose();
+                if (!_committed) File.Delete(temp);
+            }
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await _file.DisposeAsync();
+            if (!_committed) File.Delete(temp);
+            await base.DisposeAsync();
+        }
+
+        /// <summary>Makes the rename itself durable (POSIX: fsync the directory).</summary>
+        private static void FsyncDirectory(string directory)
+        {
+            if (OperatingSystem.IsWindows()) return;
+            var fd = Posix.open(directory, Posix.O_RDONLY | Posix.O_DIRECTORY);
+            if (fd < 0) return;
+            try { Posix.fsync(fd); } finally { Posix.close(fd); }
+        }
+    }
+}
+
+internal static partial class Posix
+{
+    public const int O_RDONLY = 0;
+    public const int O_DIRECTORY = 0x10000;
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fsync(int fd);
+
+    [LibraryImport("libc")]
+    public static partial int close(int fd);
+}

@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using Hygie.Core.Errors;
+using Hygie.Storage.Keys;
+
+namespace Hygie.Storage.Sealing;
+
+/// <summary>
+/// Read-only stream over a sealed object: each chunk is authenticated before any of its bytes are returned, and the end
+/// of the object is accepted only after a valid last chunk, so truncation is an error, not a short read.
+/// </summary>
+public sealed class UnsealingStream : Stream
+{
+    private readonly Stream _source;
+    private readonly string _objectId;
+    private readonly AesGcm _gcm;
+    private readonly byte[] _headerDigest;
+    private readonly byte[] _cipher;
+    private readonly byte[] _plain;
+    private readonly IncrementalHash _sealDigest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly int _chunkSize;
+    private int _plainOffset, _plainLength;
+    private long _index;
+    private bool _ended;
+
+    private UnsealingStream(Stream source, string objectId, SealedHeader header, byte[] cek)
+    {
+        _source = source;
+        _objectId = objectId;
+        _chunkSize = header.ChunkSize;
+        _headerDigest = header.Digest;
+        _gcm = new AesGcm(cek, SealedFormat.TagSize);
+        CryptographicOperations.ZeroMemory(cek);
+        _cipher = new byte[_chunkSize + SealedFormat.TagSize];
+        _plain = new byte[_chunkSize];
+        _sealDigest.AppendData(_headerDigest);
+    }
+
+    /// <summary>Reads the header of <paramref name="source"/>, asks <paramref name="dataKey"/> for the key it names, and opens the object.</summary>
+    public static async Task<UnsealingStream> OpenAsync(Stream source, string objectId, Func<string, Task<byte[]>> dataKey)
+    {
+        var header = SealedFormat.ReadHeader(source, objectId);
+        var key = await dataKey(header.KeyId);
+        byte[] cek;
+        try { cek = KeyWrap.Unwrap(key, header.WrappedCek, SealedFormat.CekContext(header.KeyId), $"data key {header.KeyId}"); }
+        catch (IntegrityException e)
+        {
+            throw new IntegrityException($"object {objectId}: its content key does not unwrap under data key {header.KeyId} (wrong key, or the header was altered)", "seal-key", e);
+        }
+        return new UnsealingStream(source, objectId, header, cek);
+    }
+
+    /// <summary>The data key id named by an object's header, without unsealing anything.</summary>
+    public static string ReadKeyId(Stream source, string objectId) => SealedFormat.ReadHeader(source, objectId).KeyId;
+
+    /// <summary>Available once the whole object has been read.</summary>
+    public string? SealDigest { get; private set; }
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_plainOffset == _plainLength)
+        {
+            if (_ended) return 0;
+            NextChunk();
+            if (_plainLength == 0) return 0;
+        }
+        var n = Math.Min(buffer.Length, _plainLength - _plainOffset);
+        _plain.AsSpan(_plainOffset, n).CopyTo(buffer);
+        _plainOffset += n;
+        return n;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ValueTask.FromResult(Read(buffer.Span));
+
+    /// <summary>Reads to the end, authenticating every chunk; returns the seal digest.</summary>
+    public string VerifyToEnd()
+    {
+        while (!_ended) NextChunk();
+        return SealDigest!;
+    }
+
+    private void NextChunk()
+    {
+        var got = SealedFormat.ReadFull(_source, _cipher);
+        var last = got < _cipher.Length;
+        if (last && got < SealedFormat.TagSize)
+            throw new IntegrityException($"object {_objectId} is truncated: its last chunk is missing (after chunk {_index - 1})", "seal-truncated");
+        var length = got - SealedFormat.TagSize;
+        Span<byte> nonce = stackalloc byte[12];
+        Span<byte> aad = stackalloc byte[41];
+        SealedFormat.ChunkNonceAndAad(nonce, aad, _headerDigest, _index, last);
+        var tag = _cipher.AsSpan(length, SealedFormat.TagSize);
+        try
+        {
+            _gcm.Decrypt(nonce, _cipher.AsSpan(0, length), tag, _plain.AsSpan(0, length), aad);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            throw new IntegrityException(
+                $"object {_objectId}: chunk {_index} fails authentication (altered, truncated, reordered, or not object {_objectId})", "seal-chunk");
+        }
+        _sealDigest.AppendData(tag);
+        _plainOffset = 0;
+        _plainLength = length;
+        _index++;
+        if (last)
+        {
+            _ended = true;
+            SealDigest = Convert.ToHexStringLower(_sealDigest.GetHashAndReset());
+        }
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _gcm.Dispose();
+            _sealDigest.Dispose();
+            CryptographicOperations.ZeroMemory(_plain);
+            _source.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
