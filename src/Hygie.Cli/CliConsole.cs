@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Spectre.Console;
+
+namespace Hygie.Cli;
+
+/// <summary>Where the CLI writes: tables for people, JSON with --json, one-line errors on stderr.</summary>
+public sealed class CliConsole(TextWriter output, TextWriter error)
+{
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public TextWriter Out { get; } = output;
+    public TextWriter Error { get; } = error;
+
+    public IAnsiConsole Ansi { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(output),
+        Ansi = ReferenceEquals(output, Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = ReferenceEquals(output, Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+    });
+
+    public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+
+    public void Table(string[] headers, IEnumerable<string?[]> rows)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var h in headers) table.AddColumn(Markup.Escape(h));
+        foreach (var row in rows) table.AddRow(row.Select(c => Markup.Escape(c ?? "")).ToArray());
+        Ansi.Write(table);
+    }
+
+    public void Line(string text) => Out.WriteLine(text);
+
+    public int Fail(string message)
+    {
+        Error.WriteLine($"hygie: {message}");
+        return HygieCli.Failed;
+    }
+}

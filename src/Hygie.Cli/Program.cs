@@ -1,0 +1,1 @@
+return await Hygie.Cli.HygieCli.RunAsync(args);

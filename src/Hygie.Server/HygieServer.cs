@@ -1,0 +1,92 @@
+using Hygie.Core.Audit;
+using Hygie.Server.Auth;
+using Hygie.Server.Endpoints;
+using Hygie.Server.Modules;
+using Hygie.Storage.Hub;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Hygie.Server;
+
+/// <summary>
+/// The one enforcement point: every user action passes through this host, which authenticates the caller, applies
+/// roles and permits, audits the request and answers errors as problem+json.
+/// </summary>
+public static class HygieServer
+{
+    public static WebApplication Build(Hub hub, ServerOptions options, IReadOnlyList<IHubModule>? modules = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        modules ??= HubModules.All;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Hygie" });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        });
+        // Request lines can carry search values (FHIR identifiers): framework request logs stay off below warnings.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start (port in use) is reported by the caller in one line, not as a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
+        builder.Services.AddSingleton(hub);
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(hub.DataDirectory, "web-keys")));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(hub.Clock);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<HygieExceptionHandler>();
+        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
+        foreach (var module in modules) module.AddServices(builder.Services, hub);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async ctx =>
+        {
+            var response = ctx.HttpContext.Response;
+            if (response.ContentType is null)
+                await ProblemResponses.WriteAsync(ctx.HttpContext, response.StatusCode, $"http-{response.StatusCode}",
+                    response.StatusCode == 404 ? "Not found" : "Request failed", response.StatusCode == 404 ? "no such route" : $"HTTP {response.StatusCode}");
+        });
+        app.UseAuthentication();
+        app.Use(AuditAuthenticatedRequests);
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapHealth();
+        app.MapStatus();
+        foreach (var module in modules) module.MapEndpoints(app);
+        return app;
+    }
+
+    /// <summary>Every authenticated request leaves an audit event: who, what route, and how it ended (path only: no query values).</summary>
+    private static async Task AuditAuthenticatedRequests(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            if (context.User.Identity?.IsAuthenticated == true)
+            {
+                var hub = context.RequestServices.GetRequiredService<Hub>();
+                var status = context.Response.StatusCode;
+                await hub.Audit.AppendAsync(new AuditEntry(
+                    context.User.SubjectOf(), "http.request", $"{context.Request.Method} {context.Request.Path}",
+                    status < 400 ? AuditOutcome.Success : status is 401 or 403 ? AuditOutcome.Refused : AuditOutcome.Failed,
+                    Details: new Dictionary<string, string> { ["status"] = status.ToString(), ["token"] = context.User.FindFirst(HygieClaims.TokenId)?.Value ?? "" }));
+            }
+        }
+    }
+}

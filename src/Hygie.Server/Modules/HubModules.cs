@@ -1,0 +1,9 @@
+namespace Hygie.Server.Modules;
+
+/// <summary>Every module the server hosts, in the order their endpoints are mapped.</summary>
+public static class HubModules
+{
+    public static IReadOnlyList<IHubModule> All { get; } = [];
+
+    public static IReadOnlyList<Storage.Metadata.Migration> Migrations => All.SelectMany(m => m.Migrations).ToList();
+}

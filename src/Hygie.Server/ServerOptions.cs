@@ -1,0 +1,10 @@
+namespace Hygie.Server;
+
+public sealed record ServerOptions
+{
+    /// <summary>Loopback by default: exposing the hub is a deliberate choice.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:5080";
+
+    /// <summary>Largest request body accepted (deposits stream larger files through their own route limits).</summary>
+    public long MaxRequestBodyBytes { get; init; } = 64L << 20;
+}

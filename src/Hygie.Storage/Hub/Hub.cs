@@ -1,0 +1,124 @@
+using Hygie.Core.Errors;
+using Hygie.Storage.Audit;
+using Hygie.Storage.Identity;
+using Hygie.Storage.Keys;
+using Hygie.Storage.Metadata;
+using Hygie.Storage.Objects;
+using Hygie.Storage.Sealing;
+
+namespace Hygie.Storage.Hub;
+
+/// <summary>An open hub: its stores, vault, key ring, sealed objects, audit log and tokens.</summary>
+public sealed class Hub : IAsyncDisposable
+{
+    /// <summary>The storage layer's own schema; modules add theirs when opening the hub.</summary>
+    public static readonly IReadOnlyList<Migration> StorageMigrations = [KeyRing.Schema, AuditLog.Schema, AccessTokenStore.Schema];
+
+    private Hub(string dataDirectory, HubConfig config, IMetadataStore metadata, IObjectStore objects, IKeyVault vault, TimeProvider clock)
+    {
+        DataDirectory = dataDirectory;
+        Config = config;
+        Metadata = metadata;
+        Objects = objects;
+        Vault = vault;
+        Clock = clock;
+        Keys = new KeyRing(metadata, vault, clock);
+        Sealed = new SealedObjectStore(objects, Keys);
+        Audit = new AuditLog(metadata, vault, clock, config.HubId);
+        Tokens = new AccessTokenStore(metadata, clock);
+    }
+
+    public string DataDirectory { get; }
+    public HubConfig Config { get; }
+    public string HubId => Config.HubId;
+    public IMetadataStore Metadata { get; }
+    public IObjectStore Objects { get; }
+    public IKeyVault Vault { get; }
+    public TimeProvider Clock { get; }
+    public KeyRing Keys { get; }
+    public SealedObjectStore Sealed { get; }
+    public AuditLog Audit { get; }
+    public AccessTokenStore Tokens { get; }
+
+    /// <summary>Opens the hub in <paramref name="dataDirectory"/> and brings its schema up to date; refuses a newer one.</summary>
+    public static async Task<Hub> OpenAsync(string dataDirectory, HubOpenOptions options, CancellationToken ct = default)
+    {
+        dataDirectory = Path.GetFullPath(dataDirectory);
+        var config = HubConfig.Load(dataDirectory);
+        var vault = StoreFactory.OpenVault(dataDirectory, config.Vault, options.Passphrase);
+        IMetadataStore? metadata = null;
+        try
+        {
+            metadata = StoreFactory.OpenMetadata(dataDirectory, config.Metadata);
+            var objects = StoreFactory.OpenObjects(dataDirectory, config.Objects);
+            await MigrationRunner.ApplyAsync(metadata, [.. StorageMigrations, .. options.Migrations], options.Clock, ct);
+            return new Hub(dataDirectory, config, metadata, objects, vault, options.Clock);
+        }
+        catch
+        {
+            vault.Dispose();
+            if (metadata is not null) await metadata.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates a new hub in <paramref name="dataDirectory"/> (which must not exist or be empty) and issues the operator
+    /// token, returned once. Everything is prepared in a sibling temporary directory and moved into place at the end,
+    /// so a failed init leaves nothing behind.
+    /// </summary>
+    public static async Task<(Hub Hub, IssuedToken OperatorToken)> InitAsync(string dataDirectory, HubOpenOptions options, CancellationToken ct = default)
+    {
+        dataDirectory = Path.GetFullPath(dataDirectory);
+        if (File.Exists(dataDirectory))
+            throw new HubStateException($"{dataDirectory} is a file, not a directory: choose another --data", "bad-data-dir");
+        if (Directory.Exists(dataDirectory) && Directory.EnumerateFileSystemEntries(dataDirectory).Any())
+            throw new HubStateException(File.Exists(Path.Combine(dataDirectory, HubConfig.FileName))
+                ? $"a hub already exists at {dataDirectory}"
+                : $"{dataDirectory} is not empty: hygie init needs a new or empty directory", "hub-exists");
+        var parent = Path.GetDirectoryName(dataDirectory)!;
+        if (!Directory.Exists(parent))
+            throw new HubStateException($"the parent directory {parent} does not exist: create it first or choose another --data", "bad-data-dir");
+
+        var staging = Path.Combine(parent, $".{Path.GetFileName(dataDirectory)}.init-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            var config = new HubConfig { HubId = $"hub-{Guid.NewGuid():N}"[..16], CreatedAt = options.Clock.GetUtcNow() };
+            config.Save(staging);
+            LocalKeyringVault.Create(Path.Combine(staging, config.Vault.Path!), options.Passphrase, options.Clock).Dispose();
+            IssuedToken token;
+            await using (var hub = await OpenAsync(staging, options, ct))
+            {
+                token = await hub.Tokens.IssueAsync("operator", [Core.Identity.Roles.Operator], description: "created at init", ct: ct);
+                await hub.Audit.AppendAsync(new Core.Audit.AuditEntry("system", "hub.init", config.HubId,
+                    Details: new Dictionary<string, string> { ["operatorToken"] = token.Token.Id }), ct);
+                await hub.Audit.CheckpointAsync(ct);
+            }
+            if (Directory.Exists(dataDirectory)) Directory.Delete(dataDirectory);
+            Directory.Move(staging, dataDirectory);
+            return (await OpenAsync(dataDirectory, options, ct), token);
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Audit.DisposeAsync();
+        await Metadata.DisposeAsync();
+        Vault.Dispose();
+    }
+}
+
+public sealed record HubOpenOptions
+{
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+    public string? Passphrase { get; init; } = Environment.GetEnvironmentVariable(LocalKeyringVault.PassphraseVariable);
+    public IReadOnlyList<Migration> Migrations { get; init; } = [];
+}

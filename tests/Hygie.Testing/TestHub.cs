@@ -1,0 +1,35 @@
+using Hygie.Storage.Hub;
+using Hygie.Storage.Metadata;
+
+namespace Hygie.Testing;
+
+/// <summary>A freshly initialized embedded hub in its own temporary directory.</summary>
+public sealed class TestHub : IAsyncDisposable
+{
+    private readonly TempDirectory _directory;
+
+    private TestHub(TempDirectory directory, Hub hub, string operatorToken)
+    {
+        _directory = directory;
+        Hub = hub;
+        OperatorToken = operatorToken;
+    }
+
+    public Hub Hub { get; }
+    public string OperatorToken { get; }
+    public string DataDirectory => Hub.DataDirectory;
+
+    public static async Task<TestHub> CreateAsync(TimeProvider? clock = null, IReadOnlyList<Migration>? migrations = null, string? passphrase = null)
+    {
+        var directory = new TempDirectory("hygie-hub");
+        var options = new HubOpenOptions { Clock = clock ?? TimeProvider.System, Passphrase = passphrase, Migrations = migrations ?? [] };
+        var (hub, token) = await Hub.InitAsync(directory.Combine("data"), options);
+        return new TestHub(directory, hub, token.Secret);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Hub.DisposeAsync();
+        _directory.Dispose();
+    }
+}
