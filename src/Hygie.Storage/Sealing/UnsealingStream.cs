@@ -60,7 +60,10 @@ public sealed class UnsealingStream : Stream
         if (_plainOffset == _plainLength)
         {
             if (_ended) return 0;
-            NextChunk();
+            // A caller buffer that can hold a whole chunk receives the plaintext directly: one copy less.
+            if (buffer.Length >= _chunkSize) return NextChunk(buffer);
+            _plainLength = NextChunk(_plain);
+            _plainOffset = 0;
             if (_plainLength == 0) return 0;
         }
         var n = Math.Min(buffer.Length, _plainLength - _plainOffset);
@@ -78,11 +81,12 @@ public sealed class UnsealingStream : Stream
     /// <summary>Reads to the end, authenticating every chunk; returns the seal digest.</summary>
     public string VerifyToEnd()
     {
-        while (!_ended) NextChunk();
+        while (!_ended) NextChunk(_plain);
         return SealDigest!;
     }
 
-    private void NextChunk()
+    /// <summary>Reads, authenticates and decrypts the next chunk into <paramref name="target"/>; returns its plaintext length.</summary>
+    private int NextChunk(Span<byte> target)
     {
         var got = SealedFormat.ReadFull(_source, _cipher);
         var last = got < _cipher.Length;
@@ -95,7 +99,7 @@ public sealed class UnsealingStream : Stream
         var tag = _cipher.AsSpan(length, SealedFormat.TagSize);
         try
         {
-            _gcm.Decrypt(nonce, _cipher.AsSpan(0, length), tag, _plain.AsSpan(0, length), aad);
+            _gcm.Decrypt(nonce, _cipher.AsSpan(0, length), tag, target[..length], aad);
         }
         catch (AuthenticationTagMismatchException)
         {
@@ -103,14 +107,13 @@ public sealed class UnsealingStream : Stream
                 $"object {_objectId}: chunk {_index} fails authentication (altered, truncated, reordered, or not object {_objectId})", "seal-chunk");
         }
         _sealDigest.AppendData(tag);
-        _plainOffset = 0;
-        _plainLength = length;
         _index++;
         if (last)
         {
             _ended = true;
             SealDigest = Convert.ToHexStringLower(_sealDigest.GetHashAndReset());
         }
+        return length;
     }
 
     public override bool CanRead => true;

@@ -1,0 +1,15 @@
+using Hygie.Bench;
+
+// Each scenario prints its figure and its ratio to a baseline measured in the same run.
+var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["seal"] = SealBenchmark.RunAsync,
+    ["audit"] = AuditBenchmark.RunAsync,
+};
+
+if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: dotnet run -c Release --project bench/Hygie.Bench -- <{string.Join('|', scenarios.Keys)}> [options]");
+    return 2;
+}
+return await run(args[1..]);
