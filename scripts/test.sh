@@ -21,8 +21,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 dotnet build Hygie.sln -c Release -nologo -clp:ErrorsOnly
 status=0
-dotnet test Hygie.sln -c Release --no-build --nologo \
-  --logger "trx" --logger "console;verbosity=minimal" --results-directory "$RESULTS" || status=$?
+# One run per test project, each with its own result file (solution-wide runs name files by the second and can collide).
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  grep -q '<IsTestProject>true</IsTestProject>' "$project" || continue
+  dotnet test "$project" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" --results-directory "$RESULTS" || status=$?
+done
 
 # Extra suites that are not xunit (Node clients) write their own counts to artifacts/test-results/*.counts.
 for extra in scripts/test-*.sh; do
