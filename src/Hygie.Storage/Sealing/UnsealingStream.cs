@@ -14,7 +14,7 @@ public sealed class UnsealingStream : Stream
     private readonly string _objectId;
     private readonly AesGcm _gcm;
     private readonly byte[] _headerDigest;
-    private readonly byte[] _cipher;
+    private readonly byte[] _tail = new byte[SealedFormat.TagSize];
     private readonly byte[] _plain;
     private readonly IncrementalHash _sealDigest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly int _chunkSize;
@@ -30,7 +30,6 @@ public sealed class UnsealingStream : Stream
         _headerDigest = header.Digest;
         _gcm = new AesGcm(cek, SealedFormat.TagSize);
         CryptographicOperations.ZeroMemory(cek);
-        _cipher = new byte[_chunkSize + SealedFormat.TagSize];
         _plain = new byte[_chunkSize];
         _sealDigest.AppendData(_headerDigest);
     }
@@ -85,24 +84,35 @@ public sealed class UnsealingStream : Stream
         return SealDigest!;
     }
 
-    /// <summary>Reads, authenticates and decrypts the next chunk into <paramref name="target"/>; returns its plaintext length.</summary>
+    /// <summary>
+    /// Reads the next chunk straight into <paramref name="target"/> (at least one chunk long), authenticates it and
+    /// decrypts it in place; returns its plaintext length. The tag may straddle the chunk body and the next read.
+    /// </summary>
     private int NextChunk(Span<byte> target)
     {
-        var got = SealedFormat.ReadFull(_source, _cipher);
-        var last = got < _cipher.Length;
+        var body = target[.._chunkSize];
+        var n1 = SealedFormat.ReadFull(_source, body);
+        var n2 = n1 == _chunkSize ? SealedFormat.ReadFull(_source, _tail) : 0;
+        var got = n1 + n2;
+        var last = got < _chunkSize + SealedFormat.TagSize;
         if (last && got < SealedFormat.TagSize)
             throw new IntegrityException($"object {_objectId} is truncated: its last chunk is missing (after chunk {_index - 1})", "seal-truncated");
         var length = got - SealedFormat.TagSize;
+        Span<byte> tag = stackalloc byte[SealedFormat.TagSize];
+        var fromBody = SealedFormat.TagSize - n2;
+        body.Slice(n1 - fromBody, fromBody).CopyTo(tag);
+        _tail.AsSpan(0, n2).CopyTo(tag[fromBody..]);
+
         Span<byte> nonce = stackalloc byte[12];
         Span<byte> aad = stackalloc byte[41];
         SealedFormat.ChunkNonceAndAad(nonce, aad, _headerDigest, _index, last);
-        var tag = _cipher.AsSpan(length, SealedFormat.TagSize);
         try
         {
-            _gcm.Decrypt(nonce, _cipher.AsSpan(0, length), tag, target[..length], aad);
+            _gcm.Decrypt(nonce, body[..length], tag, body[..length], aad);
         }
         catch (AuthenticationTagMismatchException)
         {
+            body.Clear();
             throw new IntegrityException(
                 $"object {_objectId}: chunk {_index} fails authentication (altered, truncated, reordered, or not object {_objectId})", "seal-chunk");
         }
