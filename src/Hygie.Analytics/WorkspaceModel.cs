@@ -1,0 +1,37 @@
+namespace Hygie.Analytics;
+
+/// <summary>One table of a workspace, as the permit allows it.</summary>
+/// <param name="Name">the table's name inside the workspace.</param>
+/// <param name="Columns">granted columns, as stored (the person column is handled apart).</param>
+/// <param name="PersonColumn">name given to the project pseudonym (<c>NUM_ENQ</c> for SNDS tables); null when the table has no person.</param>
+/// <param name="DateColumn">the column that places a row in time; rows outside [From, To] are not loaded.</param>
+/// <param name="Parts">the table's Parquet files, opened (unsealed) on demand.</param>
+public sealed record WorkspaceTableSpec(
+    string Name,
+    IReadOnlyList<string> Columns,
+    string? PersonColumn,
+    string? DateColumn,
+    DateOnly? From,
+    DateOnly? To,
+    IReadOnlyList<Func<CancellationToken, Task<Stream>>> Parts);
+
+public sealed record WorkspaceLimits
+{
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public string MemoryLimit { get; init; } = "4GB";
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    public int MaxPageSize { get; init; } = 1000;
+}
+
+public sealed record WorkspaceColumn(string Name, string Type);
+
+public sealed record WorkspaceTableInfo(string Name, long Rows, IReadOnlyList<WorkspaceColumn> Columns);
+
+/// <summary>One page of a result: rows stay inside the hub and are shown in pages only.</summary>
+public sealed record QueryPage(IReadOnlyList<WorkspaceColumn> Columns, IReadOnlyList<object?[]> Rows, int Page, int PageSize, bool HasMore, TimeSpan Elapsed);
+
+/// <summary>The person column the hub stores in every table with persons (a hub pseudonym).</summary>
+public static class StoredColumns
+{
+    public const string Person = "person_id";
+}

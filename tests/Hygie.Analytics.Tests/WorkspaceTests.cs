@@ -1,0 +1,123 @@
+using DuckDB.NET.Data;
+using Hygie.Testing;
+
+namespace Hygie.Analytics.Tests;
+
+public sealed class WorkspaceTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private MemoryStaging _staging = null!;
+    private Workspace _workspace = null!;
+
+    /// <summary>Claims of 30 persons (p00…p29), 10 per person over 2019–2021, written as two Parquet parts.</summary>
+    public async Task InitializeAsync()
+    {
+        using (var db = new DuckDBConnection("Data Source=:memory:"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = $"""
+                CREATE TABLE claims AS SELECT
+                  printf('p%02d', i % 30) AS person_id,
+                  DATE '2019-01-01' + CAST(i * 3 AS INTEGER) AS EXE_SOI_DTD,
+                  (i % 5) + 1 AS PRS_NAT_REF,
+                  round(10 + (i % 7) * 2.5, 2) AS PRS_PAI_MNT,
+                  'secret-' || i AS FORBIDDEN_COL
+                FROM range(300) t(i);
+                COPY (SELECT * FROM claims WHERE EXE_SOI_DTD < DATE '2020-06-01') TO '{_dir.Combine("part-0.parquet")}' (FORMAT parquet);
+                COPY (SELECT * FROM claims WHERE EXE_SOI_DTD >= DATE '2020-06-01') TO '{_dir.Combine("part-1.parquet")}' (FORMAT parquet);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+        _staging = MemoryStaging.Create();
+        var spec = new WorkspaceTableSpec("ER_PRS_F", ["EXE_SOI_DTD", "PRS_NAT_REF", "PRS_PAI_MNT"], "NUM_ENQ", "EXE_SOI_DTD",
+            new DateOnly(2019, 1, 1), new DateOnly(2020, 12, 31),
+            [Open("part-0.parquet"), Open("part-1.parquet")]);
+        _workspace = await Workspace.BuildAsync([spec], p => "proj-" + p, new HashSet<string> { "p07" },
+            new WorkspaceLimits { QueryTimeout = TimeSpan.FromSeconds(2), MaxPageSize = 50 }, _staging);
+    }
+
+    private Func<CancellationToken, Task<Stream>> Open(string name) => _ => Task.FromResult<Stream>(File.OpenRead(_dir.Combine(name)));
+
+    public Task DisposeAsync()
+    {
+        _workspace.Dispose();
+        _staging.Dispose();
+        _dir.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Only_granted_columns_rows_of_the_period_and_project_pseudonyms_are_there()
+    {
+        var table = Assert.Single(_workspace.Tables);
+        Assert.Equal(["NUM_ENQ", "EXE_SOI_DTD", "PRS_NAT_REF", "PRS_PAI_MNT"], table.Columns.Select(c => c.Name));
+        var page = await _workspace.QueryAsync("SELECT min(EXE_SOI_DTD), max(EXE_SOI_DTD), count(DISTINCT NUM_ENQ), min(NUM_ENQ) FROM ER_PRS_F");
+        var row = page.Rows.Single();
+        Assert.Equal("2019-01-01", row[0]);
+        Assert.True(string.CompareOrdinal((string)row[1]!, "2020-12-31") <= 0);
+        Assert.Equal(29L, Convert.ToInt64(row[2])); // p07 objected
+        Assert.StartsWith("proj-p", (string)row[3]!);
+        var refused = await Assert.ThrowsAsync<QueryRefusedException>(() => _workspace.QueryAsync("SELECT FORBIDDEN_COL FROM ER_PRS_F"));
+        Assert.Contains("FORBIDDEN_COL", refused.Message);
+        Assert.Empty((await _workspace.QueryAsync("SELECT * FROM ER_PRS_F WHERE NUM_ENQ = 'proj-p07' OR NUM_ENQ LIKE 'p__'")).Rows);
+    }
+
+    [Theory]
+    [InlineData("SELECT * FROM read_csv('/etc/passwd')")]
+    [InlineData("SELECT * FROM read_parquet('/tmp/x.parquet')")]
+    [InlineData("SELECT * FROM glob('/*')")]
+    [InlineData("COPY ER_PRS_F TO '/tmp/out.csv'")]
+    [InlineData("ATTACH '/tmp/other.db' AS other")]
+    [InlineData("INSTALL httpfs")]
+    [InlineData("LOAD httpfs")]
+    [InlineData("SET enable_external_access = true")]
+    [InlineData("PRAGMA enable_profiling")]
+    [InlineData("EXPORT DATABASE '/tmp/dump'")]
+    [InlineData("DROP TABLE ER_PRS_F")]
+    [InlineData("CREATE TABLE x AS SELECT 1")]
+    [InlineData("SELECT 1; DROP TABLE ER_PRS_F")]
+    [InlineData("SELECT 1; SELECT 2")]
+    public async Task Escapes_are_refused_and_the_workspace_keeps_serving(string sql)
+    {
+        await Assert.ThrowsAsync<QueryRefusedException>(() => _workspace.QueryAsync(sql));
+        var page = await _workspace.QueryAsync("SELECT count(*) FROM ER_PRS_F");
+        Assert.True(Convert.ToInt64(page.Rows[0][0]) > 0);
+    }
+
+    [Fact]
+    public async Task Sql_that_does_not_parse_says_so()
+    {
+        var e = await Assert.ThrowsAsync<QueryRefusedException>(() => _workspace.QueryAsync("SELEC * FORM ER_PRS_F"));
+        Assert.Equal("query-syntax", e.Code);
+    }
+
+    [Fact]
+    public async Task A_runaway_query_is_cancelled_and_the_next_one_runs()
+    {
+        var e = await Assert.ThrowsAsync<QueryRefusedException>(() =>
+            _workspace.QueryAsync("SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = -1"));
+        Assert.Equal("query-timeout", e.Code);
+        Assert.Single((await _workspace.QueryAsync("SELECT 42")).Rows);
+    }
+
+    [Fact]
+    public async Task Results_come_in_pages()
+    {
+        var first = await _workspace.QueryAsync("SELECT NUM_ENQ, EXE_SOI_DTD FROM ER_PRS_F ORDER BY EXE_SOI_DTD", page: 0, pageSize: 10);
+        var second = await _workspace.QueryAsync("SELECT NUM_ENQ, EXE_SOI_DTD FROM ER_PRS_F ORDER BY EXE_SOI_DTD", page: 1, pageSize: 10);
+        Assert.Equal(10, first.Rows.Count);
+        Assert.True(first.HasMore);
+        Assert.True(string.CompareOrdinal((string)first.Rows[^1][1]!, (string)second.Rows[0][1]!) <= 0);
+        var capped = await _workspace.QueryAsync("SELECT * FROM ER_PRS_F", pageSize: 10_000);
+        Assert.Equal(50, capped.PageSize);
+    }
+
+    [Fact]
+    public async Task Comments_cannot_smuggle_a_second_statement()
+    {
+        await Assert.ThrowsAsync<QueryRefusedException>(() => _workspace.QueryAsync("SELECT 1 -- ; DROP TABLE ER_PRS_F\n; DROP TABLE ER_PRS_F"));
+        var canonical = _workspace.Validate("SELECT /* hidden */ count(*) FROM ER_PRS_F -- trailing");
+        Assert.DoesNotContain("hidden", canonical);
+    }
+}
