@@ -7,9 +7,6 @@ namespace Hygie.Cli.Tests;
 
 public sealed class OperatorVerbTests
 {
-    private static string Snapshot(string dir) => string.Join('\n', Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-        .Order().Select(f => $"{f}:{new FileInfo(f).Length}:{File.GetLastWriteTimeUtc(f).Ticks}"));
-
     [Fact]
     public async Task Init_prints_the_operator_token_once_and_refuses_a_second_time()
     {
@@ -19,13 +16,13 @@ public sealed class OperatorVerbTests
         Assert.Equal(0, first.ExitCode);
         var token = JsonDocument.Parse(first.Out).RootElement.GetProperty("operatorToken").GetString()!;
         Assert.StartsWith("hyg_", token);
-        var before = Snapshot(data);
+        var before = DirectorySnapshot.Of(data);
 
         var second = await CliRunner.RunAsync("init", "--data", data);
         Assert.Equal(1, second.ExitCode);
         Assert.Contains("already exists", second.Error);
         Assert.Single(second.Error.Trim().Split('\n'));
-        Assert.Equal(before, Snapshot(data));
+        Assert.Equal(before, DirectorySnapshot.Of(data));
     }
 
     [Fact]
@@ -45,11 +42,11 @@ public sealed class OperatorVerbTests
         var data = dir.Combine("hub");
         Assert.Equal(0, (await CliRunner.RunAsync("init", "--data", data)).ExitCode);
         await File.WriteAllTextAsync(Path.Combine(data, "keyring.json"), "{\"format\":\"hygie-keyring/1\",\"protection\":\"none\",\"payload\":\"AAAA\",\"digest\":\"AAAA\"}");
-        var before = Snapshot(data);
+        var before = DirectorySnapshot.Of(data);
         var result = await CliRunner.RunAsync("keys", "list", "--data", data);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("corrupted", result.Error);
-        Assert.Equal(before, Snapshot(data));
+        Assert.Equal(before, DirectorySnapshot.Of(data));
     }
 
     [Fact]

@@ -7,18 +7,15 @@ namespace Hygie.Storage.Tests;
 
 public sealed class HubTests
 {
-    private static string Snapshot(string dir) => string.Join('\n', Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-        .Order().Select(f => $"{f}:{new FileInfo(f).Length}:{File.GetLastWriteTimeUtc(f).Ticks}"));
-
     [Fact]
     public async Task Init_refuses_an_existing_hub_and_changes_nothing()
     {
         await using var hub = await TestHub.CreateAsync();
         await hub.Hub.DisposeAsync();
-        var before = Snapshot(hub.DataDirectory);
+        var before = DirectorySnapshot.Of(hub.DataDirectory);
         var e = await Assert.ThrowsAsync<HubStateException>(() => Hub.Hub.InitAsync(hub.DataDirectory, new HubOpenOptions()));
         Assert.Contains("already exists", e.Message);
-        Assert.Equal(before, Snapshot(hub.DataDirectory));
+        Assert.Equal(before, DirectorySnapshot.Of(hub.DataDirectory));
     }
 
     [Fact]
