@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Hygie.Governance.Access;
+using Hygie.Governance.OptOuts;
 using Hygie.Governance.Permits;
 using Hygie.Governance.Projects;
 using Hygie.Governance.Users;
@@ -414,7 +415,3 @@ public static class GovernanceCommands
                 [[permit.Id, permit.State, permit.ValidFrom.ToString("u"), permit.ValidTo.ToString("u"), string.Join(", ", permit.Members), permit.IssuedBy]]);
     }
 }
-
-public sealed record OptOutRequest(string? Nir, string? Reason);
-
-public sealed record OptOutReceipt(string Receipt, DateTimeOffset Recorded, bool AlreadyRecorded);

@@ -4,6 +4,7 @@ using Hygie.Core.Errors;
 using Hygie.Core.Identity;
 using Hygie.Governance;
 using Hygie.Governance.Access;
+using Hygie.Governance.OptOuts;
 using Hygie.Governance.Permits;
 using Hygie.Governance.Projects;
 using Hygie.Governance.Users;
@@ -97,6 +98,12 @@ public static class GovernanceEndpoints
         review.MapPost("/{id}/request-changes", (string id, ReasonRequest? body, ClaimsPrincipal user, ProjectRegistry registry, CancellationToken ct) =>
             registry.RequestChangesAsync(ActorOf(user), id, body?.Reason, ct));
 
+        // ---- citizens' objections: the NIR comes in the body only (never a URL), and never goes out ----
+        app.MapPost("/api/optouts", (OptOutRequest body, ClaimsPrincipal user, OptOutRegistry optouts, CancellationToken ct) =>
+            optouts.AddAsync(ActorOf(user), body.Nir, body.Reason, ct)).RequireRoles(Roles.Operator).WithTags("optouts");
+        app.MapGet("/api/optouts/count", async (OptOutRegistry optouts, CancellationToken ct) => new { count = await optouts.CountAsync(ct) })
+            .RequireRoles(Roles.Operator, Roles.Auditor).WithTags("optouts");
+
         // ---- access review and audit trail (operator, auditor) ----
         app.MapGet("/api/access/review", (AccessReview access, CancellationToken ct) => access.BuildAsync(ct))
             .RequireRoles(Roles.Operator, Roles.Auditor).WithTags("audit");
@@ -126,6 +133,10 @@ public static class GovernanceEndpoints
 
 public sealed record NewUserRequest(string? Name, string? DisplayName, string? Organisation, IReadOnlyList<string>? Roles, bool PublicConsent = false, string? Reason = null);
 public sealed record ReasonRequest(string? Reason);
+public sealed record OptOutRequest(string? Nir, string? Reason = null)
+{
+    public override string ToString() => "OptOutRequest { Nir = [hidden] }";
+}
 public sealed record PublicationRequest(string? Reference);
 public sealed record ApproveRequest(string? From, string? To, string? Reason = null);
 public sealed record AccessCheckRequest(string? Dataset, string? Table, IReadOnlyList<string>? Columns);

@@ -1,6 +1,7 @@
 using Hygie.Core.Catalog;
 using Hygie.Governance;
 using Hygie.Governance.Access;
+using Hygie.Governance.OptOuts;
 using Hygie.Governance.Permits;
 using Hygie.Governance.Projects;
 using Hygie.Governance.Registry;
@@ -32,6 +33,7 @@ public sealed class GovernanceModule(IDatasetCatalog? catalog = null) : IHubModu
         services.AddSingleton(sp => new ApplicationValidator(sp.GetRequiredService<IDatasetCatalog>(), sp.GetRequiredService<UserDirectory>()));
         services.AddSingleton(sp => new ProjectRegistry(hub, sp.GetRequiredService<ApplicationValidator>()));
         services.AddSingleton(sp => new PermitEvaluator(hub));
+        services.AddSingleton(sp => new OptOutRegistry(hub));
         services.AddSingleton(sp => new AccessReview(hub, sp.GetRequiredService<ProjectRegistry>(), sp.GetRequiredService<UserDirectory>()));
         services.AddSingleton(sp => new AuditTrail(hub, sp.GetRequiredService<UserDirectory>()));
         services.AddSingleton(sp => new PublicRegistry(sp.GetRequiredService<ProjectRegistry>(), sp.GetRequiredService<UserDirectory>(), sp.GetRequiredService<IDatasetCatalog>()));
