@@ -155,7 +155,10 @@ _svc_start_s3rver() {
   [ -f "$bin" ] || { _svc_err "s3rver is not installed (run services_install)"; return 1; }
   port=$(_svc_free_port)
   mkdir -p "$dir/s3"
-  nohup node "$bin" --directory "$dir/s3" --address 127.0.0.1 --port "$port" --silent --no-vhost-buckets \
+  # s3rver's list continuation tokens use DES, which OpenSSL 3 (Node >= 17) keeps in its legacy provider.
+  local legacy=()
+  if node --openssl-legacy-provider -e 0 >/dev/null 2>&1; then legacy=(--openssl-legacy-provider); fi
+  nohup node "${legacy[@]}" "$bin" --directory "$dir/s3" --address 127.0.0.1 --port "$port" --silent --no-vhost-buckets \
     --configure-bucket "$bucket" >"$dir/s3rver.log" 2>&1 </dev/null &
   echo $! >"$dir/s3rver.pid"
   if ! _svc_wait_port "$port" 30; then
