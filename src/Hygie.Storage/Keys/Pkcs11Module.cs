@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Hygie.Core.Errors;
@@ -19,6 +21,29 @@ internal sealed class Pkcs11Module
     private readonly string _path;
     private readonly Dictionary<ulong, TokenLogin> _logins = [];
     private int _references;
+
+    static Pkcs11Module()
+    {
+        // Pkcs11Interop 5 loads modules through dlopen from "libdl"; glibc 2.34+ ships only libdl.so.2 (dlopen is in
+        // libc itself), and the unversioned name exists only with the C development files. Point it at what is there.
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            NativeLibrary.SetDllImportResolver(typeof(Pkcs11InteropFactories).Assembly, ResolveLibdl);
+        }
+        catch (InvalidOperationException)
+        {
+            // A resolver is set already (by the host application): leave it.
+        }
+    }
+
+    private static IntPtr ResolveLibdl(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != "libdl") return IntPtr.Zero;
+        foreach (var candidate in new[] { "libdl.so.2", "libc.so.6", "libdl.so" })
+            if (NativeLibrary.TryLoad(candidate, out var handle)) return handle;
+        return IntPtr.Zero;
+    }
 
     private Pkcs11Module(string path, IPkcs11Library library)
     {
