@@ -172,7 +172,10 @@ services_start() {
   if [ -n "${HYGIE_SERVICES_DIR:-}" ] && [ -d "$HYGIE_SERVICES_DIR" ]; then return 0; fi
   command -v node >/dev/null 2>&1 || { _svc_err "node is missing: install Node.js"; return 1; }
   local dir
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/hygie-services.XXXXXX")
+  # As root, /tmp: the postgres user must be able to reach the cluster's folder (a root TMPDIR may be closed to it).
+  local base=${TMPDIR:-/tmp}
+  if [ "$(id -u)" -eq 0 ]; then base=/tmp; fi
+  dir=$(mktemp -d "$base/hygie-services.XXXXXX")
   chmod 711 "$dir"
   export HYGIE_SERVICES_DIR="$dir"
   if ! { _svc_start_postgres "$dir" && _svc_start_softhsm "$dir" && _svc_start_s3rver "$dir"; }; then

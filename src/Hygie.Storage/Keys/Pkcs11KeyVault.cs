@@ -42,15 +42,16 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
         _options = options; _module = module; _slot = slot; _login = login;
         Location = $"token '{options.TokenLabel}'{(options.KeyLabel == "hygie" ? "" : $" (keys '{options.KeyLabel}')")} via {options.LibraryPath}";
         _roots = WithSession(ScanRoots);
-        _signing = WithSession(ScanSigningKey)!;
-        if (_roots.Count == 0 || _signing is null)
+        var signing = WithSession(ScanSigningKey);
+        if (_roots.Count == 0 || signing is null)
         {
             DisposeSessions();
             throw new HubStateException(
                 $"token '{options.TokenLabel}' holds no hygie keys labelled '{options.KeyLabel}': initialize the vault in this token first, or fix the key label",
                 "vault-empty");
         }
-        SigningPublicKey = _signing.PublicKey;
+        _signing = signing;
+        SigningPublicKey = signing.PublicKey;
     }
 
     public string Kind => "pkcs11";
@@ -82,10 +83,24 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
                         $"token '{options.TokenLabel}' already holds hygie keys labelled '{options.KeyLabel}': refusing to create them again (open the vault instead, or choose another key label)",
                         "vault-exists");
                 var now = clock.GetUtcNow();
-                GenerateRootKey(factories, session, options, NewId("root", now));
-                GenerateSigningKey(factories, session, options, NewId("audit", now));
+                var root = GenerateRootKey(factories, session, options, NewId("root", now));
+                try
+                {
+                    GenerateSigningKey(factories, session, options, NewId("audit", now));
+                }
+                catch
+                {
+                    try { session.DestroyObject(root); } catch (Pkcs11Exception) { }
+                    throw;
+                }
             }
             return new Pkcs11KeyVault(options, module, slot, login);
+        }
+        catch (Pkcs11Exception e)
+        {
+            login.Release();
+            module.Release();
+            throw new HubStateException($"token '{options.TokenLabel}' could not create the hub's keys ({e.RV}): is it writable and has it room?", "vault-error", e);
         }
         catch
         {
@@ -183,7 +198,7 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
             var id = NewId("root", now);
             try
             {
-                WithSession(session => GenerateRootKey(_module.Factories, session, _options, id));
+                WithSession(session => { GenerateRootKey(_module.Factories, session, _options, id); });
             }
             catch (Pkcs11Exception e)
             {
@@ -364,11 +379,11 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
         }
     }
 
-    private static void GenerateRootKey(Pkcs11InteropFactories factories, ISession session, Pkcs11VaultOptions options, string id)
+    private static IObjectHandle GenerateRootKey(Pkcs11InteropFactories factories, ISession session, Pkcs11VaultOptions options, string id)
     {
         var a = factories.ObjectAttributeFactory;
         using var mechanism = factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
-        session.GenerateKey(mechanism,
+        return session.GenerateKey(mechanism,
         [
             a.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
             a.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),

@@ -58,6 +58,8 @@ public abstract class KeyVaultContract : IDisposable
             Assert.NotEqual(wrapped, vault.WrapKey(key, "hygie-key:dataset-1"u8)); // a fresh nonce each time
             Assert.Equal(key, vault.UnwrapKey(wrapped, "hygie-key:dataset-1"u8, vault.RootKeyId));
         }
+        var withoutContext = RandomNumberGenerator.GetBytes(32);
+        Assert.Equal(withoutContext, vault.UnwrapKey(vault.WrapKey(withoutContext, []), [], vault.RootKeyId));
         Assert.Equal(vault.RootKeyId, vault.ListKeys().Single(k => k.Purpose == "root" && k.Current).Id);
     }
 
