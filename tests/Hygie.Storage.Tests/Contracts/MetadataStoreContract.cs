@@ -2,6 +2,7 @@ using System.Text;
 using Hygie.Core.Audit;
 using Hygie.Core.Errors;
 using Hygie.Storage.Audit;
+using Hygie.Storage.Identity;
 using Hygie.Storage.Keys;
 using Hygie.Storage.Metadata;
 using Hygie.Testing;
@@ -178,6 +179,27 @@ public abstract class MetadataStoreContract : IAsyncLifetime
         Assert.Equal(oldRoot, listed.Single(k => k.Id == b).RootKeyId); // destroyed keys are left alone
         Assert.NotNull(listed.Single(k => k.Id == b).Destroyed);
         Assert.Equal(keyA, await new KeyRing(Store, Vault, Clock).GetAsync(a));
+    }
+
+    [ContractFact]
+    public async Task Access_tokens_are_issued_checked_and_revoked()
+    {
+        await MigrateAsync();
+        var tokens = new AccessTokenStore(Store, Clock);
+        var plain = await tokens.IssueAsync("alice", ["operator"], description: "no tenant, no expiry: null columns");
+        var scoped = await tokens.IssueAsync("bob", ["researcher"], expires: Clock.GetUtcNow().AddHours(1), tenant: "t1", scopes: ["p1", "p2"]);
+
+        Assert.Equal("alice", (await tokens.ValidateAsync(plain.Secret))?.Subject);
+        var checkedScoped = await tokens.ValidateAsync(scoped.Secret);
+        Assert.Equal(["p1", "p2"], checkedScoped?.Scopes);
+        Assert.Null(await tokens.ValidateAsync(plain.Secret[..^1] + (plain.Secret[^1] == 'A' ? 'B' : 'A')));
+
+        Clock.Advance(TimeSpan.FromHours(2));
+        Assert.Null(await tokens.ValidateAsync(scoped.Secret));
+        await tokens.RevokeAsync(plain.Token.Id);
+        Assert.Null(await tokens.ValidateAsync(plain.Secret));
+        Assert.Equal(["alice", "bob"], (await tokens.ListAsync()).Select(t => t.Subject).Order());
+        Assert.Single(await tokens.ListAsync("bob"));
     }
 
     [ContractFact]
