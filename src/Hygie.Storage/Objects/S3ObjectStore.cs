@@ -336,6 +336,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         public override async Task CommitAsync(CancellationToken ct = default)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
+            if (_committed) throw new InvalidOperationException($"object '{key}' is already committed");
             var s3Key = store._keyPrefix + key;
             try
             {
@@ -368,6 +369,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
         private int Append(ReadOnlySpan<byte> data)
         {
+            if (_committed) throw new InvalidOperationException($"object '{key}' is already committed");
             var room = _partSize - _length;
             var n = Math.Min(room, data.Length);
             EnsureCapacity(_length + n);
