@@ -69,15 +69,12 @@ services_install() {
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
-    # Only our throw-away clusters: no system-wide "main" cluster started on port 5432 by the package.
-    if ! dpkg -s postgresql-common >/dev/null 2>&1; then
-      _svc_as_root mkdir -p /etc/postgresql-common/createcluster.d
-      echo "create_main_cluster = false" | _svc_as_root tee /etc/postgresql-common/createcluster.d/hygie-tests.conf >/dev/null
-    fi
+    # The package may create (and, where services start, run) its own "main" cluster on port 5432: the tests never
+    # use it, they run their own cluster on a free port.
     export DEBIAN_FRONTEND=noninteractive
-    if ! _svc_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+    if ! _svc_as_root apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
       _svc_as_root apt-get update -qq >/dev/null 2>&1 || true
-      if ! _svc_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/hygie-apt.log 2>&1; then
+      if ! _svc_as_root apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/tmp/hygie-apt.log 2>&1; then
         _svc_err "apt-get install ${missing[*]} failed (see /tmp/hygie-apt.log)"; return 1
       fi
     fi
