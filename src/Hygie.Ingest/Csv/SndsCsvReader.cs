@@ -640,6 +640,7 @@ public sealed class SndsCsvReader : IDisposable
             Reject(batch, record, [.. _rowErrors]);
             return;
         }
+        if (_failing) return; // the input is refused: good rows after the first bad one are only checked
         batch.Lines[row] = _line;
         batch.Count = row + 1;
         RowsAccepted++;
