@@ -330,6 +330,33 @@ public class CsvReaderTests
     }
 
     [Fact]
+    public void Disposed_batches_are_refilled_without_stale_values()
+    {
+        var sb = new StringBuilder(Header);
+        for (var i = 0; i < 10; i++) sb.Append(i == 5 ? $"{Psa};{i};24/11/1991;;False;\n" : $"{Psa};{i};24/11/1991;{i};True;N{i}\n");
+        sb.Append($"{Psa};x;24/11/1991;1;True;A\n");
+        using var reader = Reader(sb.ToString(), new CsvReadOptions { BatchSize = 4, OnError = RowErrorMode.Quarantine });
+        var seen = new List<(long, double?, string?)>();
+        var batches = new HashSet<RowBatch>(ReferenceEqualityComparer.Instance);
+        var quarantined = 0;
+        while (reader.ReadBatch() is { } batch)
+        {
+            batches.Add(batch);
+            var rank = batch.Column<Int64Column>("BEN_RNG_GEM");
+            var amount = batch.Column<DoubleColumn>("PRS_PAI_MNT");
+            var nat = batch.Column<StringColumn>("PRS_NAT_REF");
+            for (var i = 0; i < batch.Count; i++) seen.Add((rank.Values[i], amount.IsNull(i) ? null : amount.Values[i], nat.GetString(i)));
+            quarantined += batch.Quarantined.Count;
+            batch.Dispose();
+        }
+        Assert.Single(batches); // one set of arrays served every batch
+        Assert.Equal(10, seen.Count);
+        Assert.Equal((5L, (double?)null, (string?)null), seen[5]);
+        Assert.Equal((6L, (double?)6, "N6"), seen[6]);
+        Assert.Equal(1, quarantined);
+    }
+
+    [Fact]
     public void Datetime_year_yearmonth_and_month_columns()
     {
         var schema = new TableSchema("T",

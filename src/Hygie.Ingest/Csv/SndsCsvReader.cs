@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
 using Hygie.Core.Errors;
@@ -48,9 +51,14 @@ public sealed class SndsCsvReader : IDisposable
     private bool _emptyIsMissing;
     private byte[] _scratch = new byte[256];
     private readonly List<RowError> _rowErrors = [];
+    private readonly Stack<RowBatch> _recycled = new();
+    private int[] _maxChars = [];          // batch column → max characters, or int.MaxValue
+    private bool[] _required = [];
+    private bool[] _text = [];
 
     private bool _failing;
     private bool _skipping;
+    private bool _anyEscaped;
     private bool _errorsTruncated;
     private bool _done;
 
@@ -262,6 +270,9 @@ public sealed class SndsCsvReader : IDisposable
         _map = new int[_columnCount];
         for (var i = 0; i < _columnCount; i++)
             _map[i] = ordered.FindIndex(f => string.Equals(f.Name, names[i], StringComparison.OrdinalIgnoreCase));
+        _maxChars = [.. _fields.Select(f => f.MaxChars ?? int.MaxValue)];
+        _required = [.. _fields.Select(f => f.Required)];
+        _text = [.. _fields.Select(f => f.Type is FieldType.String or FieldType.Any)];
         _fieldStart = new int[_columnCount + 1];
         _fieldEnd = new int[_columnCount + 1];
         _fieldEscaped = new bool[_columnCount + 1];
@@ -319,10 +330,25 @@ public sealed class SndsCsvReader : IDisposable
 
     private RowBatch NewBatch()
     {
+        lock (_recycled)
+        {
+            if (_recycled.Count > 0)
+            {
+                var reused = _recycled.Pop();
+                reused.Reset();
+                return reused;
+            }
+        }
         var capacity = _options.BatchSize;
         var columns = new ColumnVector[_fields.Length];
         for (var i = 0; i < columns.Length; i++) columns[i] = ColumnVector.Create(_fields[i], capacity);
-        return new RowBatch(_schema, columns, capacity);
+        return new RowBatch(_schema, columns, capacity, Recycle);
+    }
+
+    private void Recycle(RowBatch batch)
+    {
+        lock (_recycled)
+            if (_recycled.Count < 4) _recycled.Push(batch);
     }
 
     private Step ParseRows(RowBatch batch)
@@ -411,24 +437,55 @@ public sealed class SndsCsvReader : IDisposable
         var max = _columnCount;
         var starts = _fieldStart;
         var ends = _fieldEnd;
-        var escaped = _fieldEscaped;
         var f = 0;
-        var p = 0;
+        var fieldStart = 0;
         var baseOffset = _pos;
-        while (true)
+        var length = record.Length;
+        ref var r0 = ref MemoryMarshal.GetReference(record);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            var next = record[p..].IndexOf(delim);
-            var end = next < 0 ? record.Length : p + next;
-            if (f <= max)
+            var d = Vector256.Create(delim);
+            for (; i + Vector256<byte>.Count <= length; i += Vector256<byte>.Count)
             {
-                starts[f] = baseOffset + p;
-                ends[f] = baseOffset + end;
-                escaped[f] = false;
+                var mask = Vector256.Equals(Vector256.LoadUnsafe(ref r0, (nuint)i), d).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    var at = i + BitOperations.TrailingZeroCount(mask);
+                    if (f < max)
+                    {
+                        starts[f] = baseOffset + fieldStart;
+                        ends[f] = baseOffset + at;
+                    }
+                    f++;
+                    fieldStart = at + 1;
+                    mask &= mask - 1;
+                }
+            }
+        }
+        for (; i < length; i++)
+        {
+            if (Unsafe.Add(ref r0, i) != delim) continue;
+            if (f < max)
+            {
+                starts[f] = baseOffset + fieldStart;
+                ends[f] = baseOffset + i;
             }
             f++;
-            if (next < 0) return f;
-            p = end + 1;
+            fieldStart = i + 1;
         }
+        if (f < max)
+        {
+            starts[f] = baseOffset + fieldStart;
+            ends[f] = baseOffset + length;
+        }
+        f++;
+        if (_anyEscaped)
+        {
+            Array.Clear(_fieldEscaped);
+            _anyEscaped = false;
+        }
+        return f;
     }
 
     private enum QuotedResult { Ok, NeedData, Error }
@@ -500,11 +557,12 @@ public sealed class SndsCsvReader : IDisposable
                 if (p < s.Length && s[p] == '\n' && end > start && s[end - 1] == '\r') end--;
                 if (p == s.Length && end > start && s[end - 1] == '\r') end--;
             }
-            if (f <= max)
+            if (f < max)
             {
                 _fieldStart[f] = _pos + start;
                 _fieldEnd[f] = _pos + end;
                 _fieldEscaped[f] = escaped;
+                _anyEscaped |= escaped;
             }
             f++;
             if (p >= s.Length)
@@ -607,37 +665,41 @@ public sealed class SndsCsvReader : IDisposable
     private void ParseFields(RowBatch batch, ReadOnlySpan<byte> record)
     {
         var row = batch.Count;
-        var columns = batch.Columns;
-        _rowErrors.Clear();
-        for (var h = 0; h < _columnCount; h++)
+        var columns = batch.ColumnArray;
+        var map = _map;
+        var starts = _fieldStart;
+        var ends = _fieldEnd;
+        var buffer = _buf;
+        var errors = false;
+        for (var h = 0; h < map.Length; h++)
         {
-            var c = _map[h];
+            var c = map[h];
             if (c < 0) continue;
-            ReadOnlySpan<byte> value = _buf.AsSpan(_fieldStart[h], _fieldEnd[h] - _fieldStart[h]);
-            if (_fieldEscaped[h]) value = Unescape(value);
+            ReadOnlySpan<byte> value = buffer.AsSpan(starts[h], ends[h] - starts[h]);
+            if (_anyEscaped && _fieldEscaped[h]) value = Unescape(value);
             var column = columns[c];
-            var field = _fields[c];
-            if (IsMissing(value, field))
+            if (value.IsEmpty || (value[0] == ' ' && !_text[c]) || _missing.Length > 0)
             {
-                if (field.Required) _rowErrors.Add(Error(field.Name, Describe(value, field), RowRule.Required, "a value is required"));
-                else column.SetNull(row);
-                continue;
+                if (IsMissing(value, c))
+                {
+                    if (_required[c]) errors |= AddRowError(c, value, RowRule.Required, "a value is required");
+                    else column.SetNull(row);
+                    continue;
+                }
             }
             if (!column.TryParseValue(row, value))
             {
-                _rowErrors.Add(Error(field.Name, Describe(value, field), TypeRule(field.Type), $"not a valid {field.Type.ToSchemaName()}"));
+                errors |= AddRowError(c, value, TypeRule(_fields[c].Type), $"not a valid {_fields[c].Type.ToSchemaName()}");
                 continue;
             }
-            if (field.MaxChars is { } maxChars && value.Length > maxChars)
-            {
-                var chars = Encoding.UTF8.GetCharCount(value);
-                if (chars > maxChars) _rowErrors.Add(Error(field.Name, Describe(value, field), RowRule.MaxLength, $"at most {maxChars} chars"));
-            }
-            if (_options.EnforceConstraints) CheckConstraints(column, row, value, field);
+            if (value.Length > _maxChars[c] && Encoding.UTF8.GetCharCount(value) > _maxChars[c])
+                errors |= AddRowError(c, value, RowRule.MaxLength, $"at most {_maxChars[c]} chars");
+            if (_options.EnforceConstraints) errors |= CheckConstraints(column, row, value, _fields[c]);
         }
-        if (_rowErrors.Count > 0)
+        if (errors)
         {
             Reject(batch, record, [.. _rowErrors]);
+            _rowErrors.Clear();
             return;
         }
         if (_failing) return; // the input is refused: good rows after the first bad one are only checked
@@ -646,8 +708,16 @@ public sealed class SndsCsvReader : IDisposable
         RowsAccepted++;
     }
 
-    private void CheckConstraints(ColumnVector column, int row, ReadOnlySpan<byte> value, FieldSchema field)
+    private bool AddRowError(int column, ReadOnlySpan<byte> value, RowRule rule, string detail)
     {
+        var field = _fields[column];
+        _rowErrors.Add(Error(field.Name, Describe(value, field), rule, detail));
+        return true;
+    }
+
+    private bool CheckConstraints(ColumnVector column, int row, ReadOnlySpan<byte> value, FieldSchema field)
+    {
+        var before = _rowErrors.Count;
         double? number = column switch
         {
             Int64Column l => l.Values[row],
@@ -667,17 +737,16 @@ public sealed class SndsCsvReader : IDisposable
             var text = Encoding.UTF8.GetString(value);
             if (!values.Contains(text)) _rowErrors.Add(Error(field.Name, Describe(value, field), RowRule.Enum, $"one of the {values.Count} values the schema lists"));
         }
+        return _rowErrors.Count > before;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsMissing(ReadOnlySpan<byte> value, FieldSchema field)
+    private bool IsMissing(ReadOnlySpan<byte> value, int column)
     {
         if (value.IsEmpty) return _emptyIsMissing;
-        if (_missing.Length > 0)
-            foreach (var m in _missing)
-                if (value.SequenceEqual(m)) return true;
+        foreach (var m in _missing)
+            if (value.SequenceEqual(m)) return true;
         // blank cells of non-text columns (fixed-width exports pad with spaces)
-        if (value[0] == ' ' && field.Type is not (FieldType.String or FieldType.Any) && value.IndexOfAnyExcept((byte)' ') < 0) return _emptyIsMissing;
+        if (value[0] == ' ' && !_text[column] && value.IndexOfAnyExcept((byte)' ') < 0) return _emptyIsMissing;
         return false;
     }
 
