@@ -135,6 +135,15 @@ public class PseudonymizerTests
             }
         Assert.True(cached.CacheHits > 0);
         Assert.True(cached.CacheMisses >= 150);
+
+        // many more persons than the cache holds, and identifiers too long to be cached
+        using var small = new Pseudonymizer(KeyA, new PseudonymizerOptions { CacheCapacity = 64 });
+        var random = new Random(3);
+        for (var i = 0; i < 5000; i++)
+        {
+            var v = "Q" + random.Next(2000).ToString("D16") + (i % 10 == 0 ? new string('x', 60) : "");
+            Assert.Equal(plain.PersonId(PersonIdentifierKind.SndsBenNirPsa, v), small.PersonId(PersonIdentifierKind.SndsBenNirPsa, v));
+        }
         Assert.Throws<ArgumentException>(() => new Pseudonymizer(new byte[16]));
     }
 
