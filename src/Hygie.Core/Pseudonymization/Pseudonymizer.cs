@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -83,6 +84,7 @@ public sealed class Pseudonymizer : IDisposable
     /// value is not a valid SNDS identifier (empty, over 128 bytes, not printable ASCII, or a missing rank under
     /// <see cref="SndsLinkage.PsaAndRank"/>).
     /// </summary>
+    [SkipLocalsInit]
     public bool TryPersonIdOfSnds(PersonIdentifierKind kind, ReadOnlySpan<byte> valueUtf8, int? rank, [NotNullWhen(true)] out string? personId)
     {
         Span<byte> buf = stackalloc byte[MaxCanonicalBytes];
@@ -93,6 +95,7 @@ public sealed class Pseudonymizer : IDisposable
     }
 
     /// <summary>The hub pseudonym of an already canonical identifier (see <see cref="PersonIdentifier"/>).</summary>
+    [SkipLocalsInit]
     public string PersonIdOfCanonical(ReadOnlySpan<byte> canonicalUtf8)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
