@@ -91,9 +91,15 @@ public readonly struct PersonIdentifier : IEquatable<PersonIdentifier>
         if (kind is PersonIdentifierKind.Nir or PersonIdentifierKind.Ins) throw new ArgumentException("NIR and INS are not SNDS pseudonyms", nameof(kind));
         var value = valueUtf8.Trim((byte)' ');
         if (value.IsEmpty || value.Length > MaxValueLength) return -1;
-        foreach (var b in value) if (b is < 0x21 or > 0x7e) return -1;
-        var prefix = PrefixOf(kind);
-        var n = Encoding.ASCII.GetBytes(prefix, destination);
+        if (value.IndexOfAnyExceptInRange((byte)0x21, (byte)0x7e) >= 0) return -1;
+        var prefix = kind switch
+        {
+            PersonIdentifierKind.SndsBenIdtAno => "snds-idt:"u8,
+            PersonIdentifierKind.SndsBenNirAno => "snds-nirano:"u8,
+            _ => "snds-psa:"u8,
+        };
+        prefix.CopyTo(destination);
+        var n = prefix.Length;
         value.CopyTo(destination[n..]);
         n += value.Length;
         if (kind == PersonIdentifierKind.SndsBenNirPsa && linkage == SndsLinkage.PsaAndRank)
