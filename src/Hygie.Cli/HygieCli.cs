@@ -32,6 +32,13 @@ public static class HygieCli
         root.Subcommands.Add(StatusCommand.Create(g, console));
         root.Subcommands.Add(AuditCommands.Create(g, console));
         root.Subcommands.Add(KeysCommands.Create(g, console));
+        root.Subcommands.Add(LocationsCommands.Create(g, console));
+        root.Subcommands.Add(PolicyCommands.Create(g, console));
+        root.Subcommands.Add(ComplianceCommands.Create(g, console));
+        root.Subcommands.Add(BackupCommands.Backup(g, console));
+        root.Subcommands.Add(BackupCommands.Restore(g, console));
+        root.Subcommands.Add(BackupCommands.Verify(g, console));
+        root.Subcommands.Add(MigrateCommand.Create(g, console));
         return root;
     }
 }

@@ -8,10 +8,12 @@ public static class InitCommand
 {
     public static Command Create(GlobalOptions g, CliConsole console)
     {
-        var command = new Command("init", "create a new hub in --data: keyring, stores and the operator token (shown once)");
+        var site = new SiteOptions();
+        var command = new Command("init", "create a new hub in --data: keyring, stores and the operator token (shown once); --country, --jurisdiction, --qualification declare where it runs");
+        site.AddTo(command);
         command.SetHandler(console, async (parse, ct) =>
         {
-            var (hub, token) = await Hub.InitAsync(parse.GetValue(g.Data)!, new HubOpenOptions { Migrations = HubModules.Migrations }, ct);
+            var (hub, token) = await Hub.InitAsync(parse.GetValue(g.Data)!, new HubOpenOptions { Migrations = HubModules.Migrations, Site = site.Read(parse) }, ct);
             await using (hub) Report(console, parse.GetValue(g.Json), hub, token.Secret);
             return HygieCli.Ok;
         });
