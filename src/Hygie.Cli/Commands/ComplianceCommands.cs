@@ -31,12 +31,13 @@ public static class ComplianceCommands
         console.Line($"  the hub holds: {string.Join(", ", r.Policy.HubClassifications)}");
         console.Line("");
         console.Line("Locations:");
-        console.Table(["name", "kind", "provider", "country", "jurisdiction", "qualifications", "holds", "policy"], r.Locations.Select(l => new[]
+        foreach (var l in r.Locations)
         {
-            l.Name, l.Kind, l.Provider, l.Country + (l.InEea ? " (EEA)" : ""), l.JurisdictionText,
-            l.Qualifications.Count == 0 ? "none" : string.Join(", ", l.Qualifications), string.Join("; ", l.Holds),
-            l.PolicyGaps.Count == 0 ? "complies" : "DOES NOT COMPLY: " + string.Join("; ", l.PolicyGaps),
-        }));
+            console.Line($"  {l.Name} ({l.Kind}, {l.Backend}) — {l.Provider}; {(l.Country == "unknown" ? "country unknown" : l.Country + (l.InEea ? ", in the EEA" : ", outside the EEA"))}; " +
+                         $"{l.JurisdictionText}; {(l.Qualifications.Count == 0 ? "no qualification" : string.Join(" + ", l.Qualifications))}");
+            foreach (var h in l.Holds) console.Line($"      holds: {h}");
+            console.Line($"      policy: {l.Verdict}");
+        }
         console.Line("");
         var k = r.KeyCustody;
         console.Line($"Key custody: {k.VaultKind} vault at location '{k.VaultLocation}', root key {k.RootKeyId} ({(k.RootKeyExtractable ? "extractable" : "non-extractable")}), {k.RootKeys} root key(s) so far");

@@ -82,16 +82,15 @@ public static class LocationsCommands
                 }));
                 return HygieCli.Ok;
             }
-            console.Table(["name", "kind", "provider", "backend", "where", "site", "policy", "state"], locations.Select(l =>
+            foreach (var l in locations)
             {
                 var gaps = l.Kind == LocationKinds.Vault ? [] : Placement.Violations(policy, l);
-                return new[]
-                {
-                    l.Name, l.Kind, l.Provider, l.Backend, l.Path ?? string.Join(" ", l.Settings.Select(s => $"{s.Key}={s.Value}")), l.Site,
-                    l.Kind == LocationKinds.Vault ? "-" : gaps.Count == 0 ? "may hold hub data" : "refused: " + gaps[0],
-                    l.ErasedAt is not null ? $"erased {l.ErasedAt:u}" : inUse.ContainsKey(l.Name) ? "in use" : "",
-                };
-            }));
+                var state = l.ErasedAt is not null ? $" [erased {l.ErasedAt:u}]" : inUse.ContainsKey(l.Name) ? " [in use]" : "";
+                console.Line($"{l.Name} ({l.Kind}){state} — {l.Provider}; {l.Site}");
+                console.Line($"    {l.Backend} {l.Path ?? string.Join(" ", l.Settings.Select(s => $"{s.Key}={s.Value}"))}");
+                if (l.Kind != LocationKinds.Vault)
+                    console.Line(gaps.Count == 0 ? "    policy: may hold the hub's data" : $"    policy: may not hold the hub's data — {gaps[0]}");
+            }
             return HygieCli.Ok;
         });
         return command;

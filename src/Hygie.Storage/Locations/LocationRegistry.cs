@@ -78,8 +78,8 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
 
         var details = new Dictionary<string, string>
         {
-            ["kind"] = location.Kind, ["provider"] = location.Provider, ["backend"] = location.Backend, ["country"] = location.Country,
-            ["jurisdiction"] = location.Jurisdiction, ["qualifications"] = string.Join(",", location.Qualifications),
+            // "site", not "country": an audit detail named country records where an access came from.
+            ["kind"] = location.Kind, ["provider"] = location.Provider, ["backend"] = location.Backend, ["site"] = location.Site,
             ["replaced"] = (existing is not null).ToString().ToLowerInvariant(),
         };
         await audit.CommitWithAsync([new AuditEntry(actor, "location.declare", location.Name, Details: details)],

@@ -34,10 +34,15 @@ public sealed record ComplianceReport(
         {
             var held = holds.GetValueOrDefault(l.Name) ?? [];
             if (l.ErasedAt is not null) held = [$"nothing: its copy of the hub was erased on {l.ErasedAt:u}", .. held];
-            var gaps = held.Count > 0 && l.ErasedAt is null && l.Kind != LocationKinds.Vault ? Placement.Violations(policy, l) : [];
+            var gaps = l.Kind != LocationKinds.Vault ? Placement.Violations(policy, l) : [];
+            var holdsData = held.Count > 0 && l.ErasedAt is null;
+            var verdict = l.Kind == LocationKinds.Vault ? "holds keys, not data: see key custody"
+                : gaps.Count == 0 ? "complies: may hold the hub's data"
+                : holdsData ? "DOES NOT COMPLY: " + string.Join("; ", gaps)
+                : "may not hold the hub's data: " + gaps[0];
             return new ComplianceLocation(l.Name, l.Kind, l.Provider, l.Backend, l.Country, l.ToPolicyLocation().InEea, l.Jurisdiction,
-                DeclaredLocation.JurisdictionText(l.Jurisdiction), l.Qualifications, held.Count == 0 ? ["nothing yet"] : held, gaps,
-                l.Path, l.DeclaredAt, l.ErasedAt);
+                DeclaredLocation.JurisdictionText(l.Jurisdiction), l.Qualifications, held.Count == 0 ? ["nothing"] : held, gaps,
+                l.Kind == LocationKinds.Vault || gaps.Count == 0 || !holdsData, verdict, l.Path, l.DeclaredAt, l.ErasedAt);
         }).ToList();
 
         var vaultKeys = hub.Vault.ListKeys();
@@ -117,12 +122,14 @@ public sealed record CompliancePolicy(string Name, bool Development, string? Des
 public sealed record ComplianceRule(string Classification, string Requires);
 
 /// <param name="Holds">what the location holds for this hub.</param>
-/// <param name="PolicyGaps">the policy's requirements it misses for the hub's classifications, when it holds hub data.</param>
+/// <param name="PolicyGaps">the policy's requirements it misses for the hub's classifications.</param>
+/// <param name="Complies">false when it holds hub data that the policy does not allow it to hold.</param>
+/// <param name="Verdict">the policy's verdict, in one line.</param>
 /// <param name="Where">the path or address (operators only; left out of the public report).</param>
 public sealed record ComplianceLocation(
     string Name, string Kind, string Provider, string Backend, string Country, bool InEea, string Jurisdiction, string JurisdictionText,
-    IReadOnlyList<string> Qualifications, IReadOnlyList<string> Holds, IReadOnlyList<string> PolicyGaps, string? Where,
-    DateTimeOffset DeclaredAt, DateTimeOffset? ErasedAt);
+    IReadOnlyList<string> Qualifications, IReadOnlyList<string> Holds, IReadOnlyList<string> PolicyGaps, bool Complies, string Verdict,
+    string? Where, DateTimeOffset DeclaredAt, DateTimeOffset? ErasedAt);
 
 public sealed record KeyCustody(
     string VaultKind, string VaultLocation, string RootKeyId, bool RootKeyExtractable, string Custody, int RootKeys,
