@@ -55,7 +55,7 @@ public sealed class Hub : IAsyncDisposable
     public static async Task<Hub> OpenAsync(string dataDirectory, HubOpenOptions options, CancellationToken ct = default)
     {
         dataDirectory = Path.GetFullPath(dataDirectory);
-        if (Directory.Exists(dataDirectory)) await SwitchJournal.RecoverAsync(dataDirectory, ct);
+        var completedSwitch = Directory.Exists(dataDirectory) ? await SwitchJournal.RecoverAsync(dataDirectory, ct) : null;
         var config = HubConfig.Load(dataDirectory);
         var vault = StoreFactory.OpenVault(dataDirectory, config.Vault, options.Passphrase);
         IMetadataStore? metadata = null;
@@ -68,6 +68,9 @@ public sealed class Hub : IAsyncDisposable
             try
             {
                 await hub.Locations.EnsureHubStoresAsync(ct);
+                if (completedSwitch is not null)
+                    await hub.Audit.AppendAsync(new Core.Audit.AuditEntry("system", "hub.migrate.switched", completedSwitch,
+                        Details: new Dictionary<string, string> { ["completedAtOpen"] = "true", ["rootKey"] = vault.RootKeyId }), ct);
             }
             catch
             {

@@ -130,8 +130,9 @@ public static class HubRestore
                     () => ObjectTransfer.CopyAsync(source, entry.Path, objects, ObjectKey.Check(entry.ObjectKey!), token));
                 if (digest.Sha256 != entry.Sha256)
                     throw new IntegrityException($"{label}: {Describe(entry)} changed while it was being restored: nothing was restored", "backup-entry-mismatch");
-                Interlocked.Add(ref bytes, digest.Length);
-                request.Options.Progress?.Report(new OperationProgress("objects", Interlocked.Increment(ref copied), objectEntries.Count, Interlocked.Read(ref bytes), entry.ObjectKey));
+                var total = Interlocked.Add(ref bytes, digest.Length);
+                var n = Interlocked.Increment(ref copied);
+                request.Options.Progress?.Report(new OperationProgress("objects", n, objectEntries.Count, total, entry.ObjectKey));
             });
 
             var restoreId = $"restore-{request.Clock.GetUtcNow().UtcDateTime:yyyyMMdd't'HHmmss'z'}";

@@ -467,7 +467,8 @@ public static class HubMigration
             await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = ct }, async (k, token) =>
             {
                 await oldObjects.DeleteAsync(k, token);
-                options.Progress?.Report(new OperationProgress("erase", Interlocked.Increment(ref deleted), keys.Count, Item: k));
+                var n = Interlocked.Increment(ref deleted);
+                options.Progress?.Report(new OperationProgress("erase", n, keys.Count, Item: k));
             });
             if (oldObjects is FileObjectStore files && Directory.Exists(files.Root)) Directory.Delete(files.Root, recursive: true);
             return 0;

@@ -35,14 +35,17 @@ public static class SwitchJournal
         DirectorySync.Flush(dataDirectory);
     }
 
-    /// <summary>Completes or drops an interrupted switch; does nothing when there is none (the usual case).</summary>
-    public static async Task RecoverAsync(string dataDirectory, CancellationToken ct = default)
+    /// <summary>
+    /// Completes or drops an interrupted switch; does nothing when there is none (the usual case). Returns the
+    /// migration whose switch it completed, if any.
+    /// </summary>
+    public static async Task<string?> RecoverAsync(string dataDirectory, CancellationToken ct = default)
     {
         var journal = PathIn(dataDirectory);
-        if (!File.Exists(journal)) return;
+        if (!File.Exists(journal)) return null;
         using var hubLock = HubLock.TryAcquire(dataDirectory, "switch recovery")
                             ?? throw new HubStateException($"a migration is switching the stores of the hub at {dataDirectory} ({HubLock.Holder(dataDirectory)}): retry when it is done", "hub-switching");
-        if (!File.Exists(journal)) return;
+        if (!File.Exists(journal)) return null;
 
         string migrationId;
         try { migrationId = (string)JsonNode.Parse(File.ReadAllText(journal))!["migration"]!; }
@@ -50,7 +53,7 @@ public static class SwitchJournal
         {
             // A journal that was never completely written: its switch cannot have committed.
             File.Delete(journal);
-            return;
+            return null;
         }
 
         var current = HubConfig.Load(dataDirectory);
@@ -66,7 +69,12 @@ public static class SwitchJournal
             }
             catch (System.Data.Common.DbException) { } // no migrations table: no switch ever committed here
         }
-        if (state is MigrationRecord.Switched or MigrationRecord.Finalized) Apply(dataDirectory);
-        else File.Delete(journal);
+        if (state is MigrationRecord.Switched or MigrationRecord.Finalized)
+        {
+            Apply(dataDirectory);
+            return migrationId;
+        }
+        File.Delete(journal);
+        return null;
     }
 }
