@@ -61,7 +61,7 @@ public static class HubMigration
         var target = OpenTargetObjects(hub, record);
 
         // Copy, live: the hub keeps working on its old stores.
-        await using (var progress = new ProgressLog(hub.Metadata, record.Id, hub.Clock, request.Hook))
+        await using (var progress = new ProgressLog(hub.Metadata, record.Id, hub.Clock, request.Hook, Durable(target)))
         {
             Dictionary<string, (long Size, string Sha256)> verified;
             await using (var c = await hub.Metadata.OpenConnectionAsync(ct))
@@ -239,6 +239,10 @@ public static class HubMigration
     private static IObjectStore OpenTargetObjects(Hub.Hub hub, MigrationRecord record) =>
         StoreFactory.OpenObjects(hub.DataDirectory, record.Target.Objects);
 
+    /// <summary>Objects are recorded as verified only once durable at the target: direct copies defer that to one flush per batch.</summary>
+    private static Func<IReadOnlyCollection<string>, CancellationToken, Task>? Durable(IObjectStore target) =>
+        target is IObjectCopyTarget copies ? copies.MakeDurableAsync : null;
+
     private static async Task CopyObjectsAsync(Run run, IObjectStore target, Dictionary<string, (long Size, string Sha256)> verifiedBefore,
         ProgressLog progress, bool removeExtra, CancellationToken ct)
     {
@@ -257,14 +261,39 @@ public static class HubMigration
 
         await Parallel.ForEachAsync(sourceObjects, new ParallelOptions { MaxDegreeOfParallelism = run.Request.Options.Parallelism, CancellationToken = ct }, async (o, token) =>
         {
+            try
+            {
+                await MoveOneAsync(o, token);
+            }
+            catch (NotFoundException)
+            {
+                // Deleted from the hub since it was listed: the switch's catch-up removes it at the target.
+                if (await source.ExistsAsync(o.Key, token)) throw;
+            }
+        });
+
+        async Task MoveOneAsync(StoredObject o, CancellationToken token)
+        {
             if (run.VerifiedThisRun.ContainsKey(o.Key)) { Report(); return; }
             if (verifiedBefore.TryGetValue(o.Key, out var recorded))
             {
-                // Verified by an earlier run: checked again at the target, not copied again.
-                ObjectDigest? there = atTarget.ContainsKey(o.Key)
-                    ? await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key}", () => ObjectTransfer.DigestAsync(target, o.Key, token))
-                    : null;
-                if (there is not null && there.Sha256 == recorded.Sha256 && there.Length == recorded.Size)
+                // Verified by an earlier run: checked again at the target (against its recorded digest, or byte for
+                // byte against the source when it was compared), not copied again.
+                bool intact;
+                string? found = null;
+                if (!atTarget.ContainsKey(o.Key)) intact = false;
+                else if (recorded.Sha256.Length == 0)
+                {
+                    var (same, there) = await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key}", () => ObjectTransfer.CompareAsync(source, o.Key, target, o.Key, hash: false, token));
+                    intact = same && there.Length == recorded.Size;
+                }
+                else
+                {
+                    var there = await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key}", () => ObjectTransfer.DigestAsync(target, o.Key, token));
+                    intact = there.Sha256 == recorded.Sha256 && there.Length == recorded.Size;
+                    found = $" (sha256 {there.Sha256[..16]}…, expected {recorded.Sha256[..16]}…)";
+                }
+                if (intact)
                 {
                     run.VerifiedThisRun[o.Key] = 0;
                     Interlocked.Increment(ref run.Rechecked);
@@ -272,18 +301,16 @@ public static class HubMigration
                     return;
                 }
                 await progress.ForgetAsync(o.Key, token);
-                if (there is not null)
+                if (atTarget.ContainsKey(o.Key))
                     throw new IntegrityException(
-                        $"object '{o.Key}' at location '{targetName}' does not match the digest verified when it was copied " +
-                        $"(sha256 {there.Sha256[..16]}…, expected {recorded.Sha256[..16]}…): it was altered at the target. The migration stopped; the next run copies it again",
-                        "migration-target-altered");
+                        $"object '{o.Key}' at location '{targetName}' does not match what was verified when it was copied{found}: " +
+                        "it was altered at the target. The migration stopped; the next run copies it again", "migration-target-altered");
             }
             else if (atTarget.ContainsKey(o.Key))
             {
-                // Copied by a run that was killed before recording it: recognized by its digest, not copied again.
-                var here = await ObjectTransfer.DigestAsync(source, o.Key, token);
-                var there = await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key}", () => ObjectTransfer.DigestAsync(target, o.Key, token));
-                if (here == there)
+                // Copied by a run that was killed before recording it: recognized (same bytes), not copied again.
+                var (same, there) = await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key}", () => ObjectTransfer.CompareAsync(source, o.Key, target, o.Key, hash: false, token));
+                if (same)
                 {
                     await progress.MarkVerifiedAsync(o.Key, there.Length, there.Sha256, token);
                     run.VerifiedThisRun[o.Key] = 0;
@@ -293,21 +320,11 @@ public static class HubMigration
                 }
             }
 
-            ObjectDigest copied;
-            try
-            {
-                copied = await ObjectTransfer.AtLocationAsync(targetName, $"write {o.Key}", () => ObjectTransfer.CopyAsync(source, o.Key, target, o.Key, token));
-            }
-            catch (NotFoundException)
-            {
-                return; // deleted from the hub since it was listed: the switch's catch-up removes it at the target
-            }
-            run.Request.Hook?.Invoke("object.copied", o.Key);
-            var check = await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key} back", () => ObjectTransfer.DigestAsync(target, o.Key, token));
-            if (check != copied)
+            var copied = await ObjectTransfer.AtLocationAsync(targetName, $"write {o.Key}", () => ObjectTransfer.CopyAndCheckAsync(source, o.Key, target, o.Key, deferDurability: true,
+                () => run.Request.Hook?.Invoke("object.copied", o.Key), token));
+            if (copied is null)
                 throw new IntegrityException(
-                    $"object '{o.Key}' at location '{targetName}' does not match the source after copying it (sha256 {check.Sha256[..16]}…, " +
-                    $"{check.Length} bytes; expected {copied.Sha256[..16]}…, {copied.Length} bytes): the target altered or lost bytes", "migration-target-altered");
+                    $"object '{o.Key}' at location '{targetName}' does not match the source after copying it: the target altered or lost bytes", "migration-target-altered");
             run.Request.Hook?.Invoke("object.verified", o.Key);
             await progress.MarkVerifiedAsync(o.Key, copied.Length, copied.Sha256, token);
             run.VerifiedThisRun[o.Key] = 0;
@@ -316,8 +333,12 @@ public static class HubMigration
             Interlocked.Add(ref run.BytesCopied, copied.Length);
             Report();
 
-            void Report() => run.Request.Options.Progress?.Report(new OperationProgress("objects", Interlocked.Increment(ref done), total, Interlocked.Read(ref run.BytesCopied), o.Key));
-        });
+            void Report()
+            {
+                var n = Interlocked.Increment(ref done);
+                run.Request.Options.Progress?.Report(new OperationProgress("objects", n, total, Interlocked.Read(ref run.BytesCopied), o.Key));
+            }
+        }
 
         if (!removeExtra) return;
         // Under the switch lock: what the hub deleted since the copy goes at the target too.
@@ -345,7 +366,7 @@ public static class HubMigration
         await using var tx = await MetadataTables.BeginExclusiveAsync(connection, ct);
         request.Hook?.Invoke("switch.locked", null);
 
-        await using (var progress = new ProgressLog(hub.Metadata, record.Id, hub.Clock, request.Hook))
+        await using (var progress = new ProgressLog(hub.Metadata, record.Id, hub.Clock, request.Hook, Durable(target)))
         {
             progress.UseTransaction(connection, tx);
             var verified = await ProgressLog.LoadAsync(connection, tx, record.Id, ct);

@@ -9,7 +9,9 @@ namespace Hygie.Storage.Operations.Relocation;
 /// batches: a run killed between two batches leaves some verified objects unrecorded, which the next run recognizes
 /// at the target by their digest instead of copying them again.
 /// </summary>
-internal sealed class ProgressLog(IMetadataStore store, string migrationId, TimeProvider clock, Action<string, string?>? hook) : IAsyncDisposable
+/// <param name="beforeCommit">makes a batch's objects durable at the target before they are recorded as verified.</param>
+internal sealed class ProgressLog(IMetadataStore store, string migrationId, TimeProvider clock, Action<string, string?>? hook,
+    Func<IReadOnlyCollection<string>, CancellationToken, Task>? beforeCommit = null) : IAsyncDisposable
 {
     private const int BatchSize = 256;
     private static readonly TimeSpan BatchAge = TimeSpan.FromMilliseconds(250);
@@ -68,6 +70,7 @@ internal sealed class ProgressLog(IMetadataStore store, string migrationId, Time
         }
         await WriteAsync(async (c, tx) =>
         {
+            if (beforeCommit is not null) await beforeCommit(batch.Select(b => b.Key).ToList(), ct);
             var now = clock.GetUtcNow().ToString("O");
             await using (var cmd = c.Command(
                 "INSERT INTO migration_objects (migration_id, object_key, size, sha256, verified_at) VALUES (@m, @k, @s, @h, @t) " +
