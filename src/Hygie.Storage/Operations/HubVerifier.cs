@@ -17,9 +17,22 @@ namespace Hygie.Storage.Operations;
 /// </summary>
 public static class HubVerifier
 {
+    /// <summary>Verifies the hub and records the outcome in its audit log.</summary>
     public static async Task<VerifyResult> RunAsync(Hub.Hub hub, OperationOptions? options = null, CancellationToken ct = default)
     {
         options ??= new OperationOptions();
+        var result = await CheckAsync(hub, options, ct);
+        await hub.Audit.AppendAsync(new AuditEntry(options.Actor, "hub.verify", hub.HubId, result.Intact ? AuditOutcome.Success : AuditOutcome.Failed,
+            result.Failure, new Dictionary<string, string>
+            {
+                ["objects"] = result.Objects.ToString(), ["shredded"] = result.ShreddedObjects.ToString(), ["keys"] = result.LiveKeys.ToString(),
+                ["auditEvents"] = result.AuditEvents.ToString(),
+            }), ct);
+        return result;
+    }
+
+    private static async Task<VerifyResult> CheckAsync(Hub.Hub hub, OperationOptions options, CancellationToken ct)
+    {
         long verified = 0, shredded = 0, bytes = 0, done = 0;
         IReadOnlyDictionary<string, BackupEntry> expected = new Dictionary<string, BackupEntry>();
 
