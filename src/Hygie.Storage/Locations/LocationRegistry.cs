@@ -142,7 +142,7 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
                 "location-not-found");
         }
         if (expectedKind is not null && location.Kind != expectedKind)
-            throw new ValidationFailedException($"location '{name}' is a {location.Kind} location, not a {expectedKind} location", "location-kind");
+            throw new ValidationFailedException($"location '{name}' is of kind '{location.Kind}', not '{expectedKind}'", "location-kind");
         if (location.ErasedAt is not null)
             throw new ValidationFailedException($"location '{name}' was erased on {location.ErasedAt:u} after a migration: declare a new one", "location-erased");
         return location;

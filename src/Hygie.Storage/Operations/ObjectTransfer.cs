@@ -112,8 +112,9 @@ public static class ObjectTransfer
         {
             return await action();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException or TimeoutException)
+        catch (Exception e) when (e is not HygieException and not OperationCanceledException)
         {
+            // Unreachable, refused credentials, a full disk…: whatever the backend says, said about the location.
             throw new HubStateException($"location '{location}': cannot {what}: {e.Message}", "location-unavailable", e);
         }
     }
