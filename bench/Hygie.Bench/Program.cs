@@ -5,6 +5,7 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
 {
     ["seal"] = SealBenchmark.RunAsync,
     ["audit"] = AuditBenchmark.RunAsync,
+    ["migrate"] = MigrateBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))

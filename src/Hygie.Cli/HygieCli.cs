@@ -35,6 +35,13 @@ public static class HygieCli
         root.Subcommands.Add(audit);
         root.Subcommands.Add(KeysCommands.Create(g, console));
         foreach (var command in GovernanceCommands.Create(g, console)) root.Subcommands.Add(command);
+        root.Subcommands.Add(LocationsCommands.Create(g, console));
+        root.Subcommands.Add(PolicyCommands.Create(g, console));
+        root.Subcommands.Add(ComplianceCommands.Create(g, console));
+        root.Subcommands.Add(BackupCommands.Backup(g, console));
+        root.Subcommands.Add(BackupCommands.Restore(g, console));
+        root.Subcommands.Add(BackupCommands.Verify(g, console));
+        root.Subcommands.Add(MigrateCommand.Create(g, console));
         return root;
     }
 }

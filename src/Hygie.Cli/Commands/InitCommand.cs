@@ -12,11 +12,14 @@ public static class InitCommand
         {
             Description = "JSON file choosing the production stores: {\"metadata\":{\"provider\":\"postgresql\",\"settings\":{…}},\"objects\":…,\"vault\":…}",
         };
-        var command = new Command("init", "create a new hub in --data: vault keys, stores and the operator token (shown once)") { stores };
+        var site = new SiteOptions();
+        var command = new Command("init", "create a new hub in --data: vault keys, stores and the operator token (shown once); --country, --jurisdiction, --qualification declare where it runs") { stores };
+        site.AddTo(command);
         command.SetHandler(console, async (parse, ct) =>
         {
             var choice = parse.GetValue(stores) is { } file ? ReadStores(file) : null;
-            var (hub, token) = await Hub.InitAsync(parse.GetValue(g.Data)!, new HubOpenOptions { Migrations = HubModules.Migrations, Stores = choice }, ct);
+            var (hub, token) = await Hub.InitAsync(parse.GetValue(g.Data)!,
+                new HubOpenOptions { Migrations = HubModules.Migrations, Stores = choice, Site = site.Read(parse) }, ct);
             await using (hub) Report(console, parse.GetValue(g.Json), hub, token.Secret);
             return HygieCli.Ok;
         });

@@ -27,6 +27,18 @@ public static class KeysCommands
             return HygieCli.Ok;
         });
         keys.Subcommands.Add(list);
+
+        var rotate = new Command("rotate", "create a new root key in the vault and re-wrap every data key under it (no data rewritten)");
+        rotate.SetHandler(console, async (parse, ct) =>
+        {
+            await using var hub = await HubAccess.OpenAsync(parse, g, ct);
+            var result = await Storage.Operations.KeyRotation.RunAsync(hub, ct: ct);
+            if (parse.GetValue(g.Json)) { console.WriteJson(result); return HygieCli.Ok; }
+            console.Line($"New root key {result.RootKeyId} (was {result.PreviousRootKeyId}): {result.Rewrapped} data keys re-wrapped; no data rewritten");
+            console.Line($"  the retired root key stays in the vault, so backups made before today can still be restored");
+            return HygieCli.Ok;
+        });
+        keys.Subcommands.Add(rotate);
         return keys;
     }
 }

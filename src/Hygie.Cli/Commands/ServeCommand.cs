@@ -25,7 +25,8 @@ public static class ServeCommand
             Hub hub;
             if (parse.GetValue(demo) && !File.Exists(Path.Combine(data, HubConfig.FileName)))
             {
-                (hub, var token) = await Hub.InitAsync(data, options, ct);
+                // A demo hub runs on this machine whatever its qualifications: a development policy, labelled as such.
+                (hub, var token) = await Hub.InitAsync(data, options with { Policy = Storage.Locations.PolicyDocument.DevelopmentPolicy }, ct);
                 InitCommand.Report(console, false, hub, token.Secret);
             }
             else
@@ -35,6 +36,8 @@ public static class ServeCommand
 
             await using (hub)
             {
+                // Held while serving: a migration never switches the stores under a running server.
+                using var hubLock = HubLock.Acquire(hub.DataDirectory, "hygie serve", "another 'hygie serve' or a migration switch holds this hub: stop it first");
                 var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings() };
                 await using var app = HygieServer.Build(hub, serverOptions);
                 try

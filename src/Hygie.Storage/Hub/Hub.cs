@@ -2,8 +2,11 @@ using Hygie.Core.Errors;
 using Hygie.Storage.Audit;
 using Hygie.Storage.Identity;
 using Hygie.Storage.Keys;
+using Hygie.Storage.Locations;
 using Hygie.Storage.Metadata;
 using Hygie.Storage.Objects;
+using Hygie.Storage.Operations;
+using Hygie.Storage.Operations.Relocation;
 using Hygie.Storage.Sealing;
 
 namespace Hygie.Storage.Hub;
@@ -12,7 +15,7 @@ namespace Hygie.Storage.Hub;
 public sealed class Hub : IAsyncDisposable
 {
     /// <summary>The storage layer's own schema; modules add theirs when opening the hub.</summary>
-    public static readonly IReadOnlyList<Migration> StorageMigrations = [KeyRing.Schema, AuditLog.Schema, AccessTokenStore.Schema];
+    public static readonly IReadOnlyList<Migration> StorageMigrations = [KeyRing.Schema, AuditLog.Schema, AccessTokenStore.Schema, LocationRegistry.Schema, OperationsSchema.Schema];
 
     private Hub(string dataDirectory, HubConfig config, IMetadataStore metadata, IObjectStore objects, IKeyVault vault, TimeProvider clock)
     {
@@ -26,6 +29,8 @@ public sealed class Hub : IAsyncDisposable
         Sealed = new SealedObjectStore(objects, Keys);
         Audit = new AuditLog(metadata, vault, clock, config.HubId);
         Tokens = new AccessTokenStore(metadata, clock);
+        Locations = new LocationRegistry(metadata, config, Audit, clock);
+        Placement = new Placement(Locations);
     }
 
     public string DataDirectory { get; }
@@ -40,10 +45,17 @@ public sealed class Hub : IAsyncDisposable
     public AuditLog Audit { get; }
     public AccessTokenStore Tokens { get; }
 
+    /// <summary>The declared locations (the hub's own stores among them) and the placement policy.</summary>
+    public LocationRegistry Locations { get; }
+
+    /// <summary>Asks the placement policy before a write: deposit, backup and migration call it.</summary>
+    public Placement Placement { get; }
+
     /// <summary>Opens the hub in <paramref name="dataDirectory"/> and brings its schema up to date; refuses a newer one.</summary>
     public static async Task<Hub> OpenAsync(string dataDirectory, HubOpenOptions options, CancellationToken ct = default)
     {
         dataDirectory = Path.GetFullPath(dataDirectory);
+        var completedSwitch = Directory.Exists(dataDirectory) ? await SwitchJournal.RecoverAsync(dataDirectory, ct) : null;
         var config = HubConfig.Load(dataDirectory);
         var vault = StoreFactory.OpenVault(dataDirectory, config.Vault, options.Passphrase);
         IMetadataStore? metadata = null;
@@ -52,7 +64,20 @@ public sealed class Hub : IAsyncDisposable
             metadata = StoreFactory.OpenMetadata(dataDirectory, config.Metadata);
             var objects = StoreFactory.OpenObjects(dataDirectory, config.Objects);
             await MigrationRunner.ApplyAsync(metadata, [.. StorageMigrations, .. options.Migrations], options.Clock, ct);
-            return new Hub(dataDirectory, config, metadata, objects, vault, options.Clock);
+            var hub = new Hub(dataDirectory, config, metadata, objects, vault, options.Clock);
+            try
+            {
+                await hub.Locations.EnsureHubStoresAsync(ct);
+                if (completedSwitch is not null)
+                    await hub.Audit.AppendAsync(new Core.Audit.AuditEntry("system", "hub.migrate.switched", completedSwitch,
+                        Details: new Dictionary<string, string> { ["completedAtOpen"] = "true", ["rootKey"] = vault.RootKeyId }), ct);
+            }
+            catch
+            {
+                await hub.DisposeAsync();
+                throw;
+            }
+            return hub;
         }
         catch
         {
@@ -96,8 +121,14 @@ public sealed class Hub : IAsyncDisposable
             await using (var hub = await OpenAsync(staging, options, ct))
             {
                 token = await hub.Tokens.IssueAsync("operator", [Core.Identity.Roles.Operator], description: "created at init", ct: ct);
+                await hub.Locations.DeclareHubStoresAsync(options.Site, ct);
+                await hub.Locations.SetPolicyAsync(options.Policy ?? PolicyDocument.Default, actor: null, ct);
+                var policy = options.Policy ?? PolicyDocument.Default;
                 await hub.Audit.AppendAsync(new Core.Audit.AuditEntry("system", "hub.init", config.HubId,
-                    Details: new Dictionary<string, string> { ["operatorToken"] = token.Token.Id }), ct);
+                    Details: new Dictionary<string, string>
+                    {
+                        ["operatorToken"] = token.Token.Id, ["policy"] = policy.Name, ["developmentPolicy"] = policy.Development.ToString().ToLowerInvariant(),
+                    }), ct);
                 await hub.Audit.CheckpointAsync(ct);
             }
             if (Directory.Exists(dataDirectory)) Directory.Delete(dataDirectory);
@@ -143,6 +174,12 @@ public sealed record HubOpenOptions
 
     /// <summary>At init: where the stores live (null parts keep the embedded defaults).</summary>
     public StoreChoice? Stores { get; init; }
+
+    /// <summary>At init: where the hub's own stores are (provider, country, jurisdiction, qualifications); default unknown.</summary>
+    public HubSite? Site { get; init; }
+
+    /// <summary>At init: the placement policy (default <see cref="PolicyDocument.Default"/>; the demo hub uses <see cref="PolicyDocument.DevelopmentPolicy"/>).</summary>
+    public PolicyDocument? Policy { get; init; }
 }
 
 /// <summary>The stores chosen at init, e.g. PostgreSQL, S3 and a PKCS#11 token for production.</summary>

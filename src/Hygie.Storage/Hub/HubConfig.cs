@@ -33,16 +33,36 @@ public sealed record HubConfig
             throw new HubStateException($"no hub at {Path.GetFullPath(dataDirectory)}: the directory does not exist (run 'hygie init --data {dataDirectory}' or fix --data)", "no-hub");
         if (!File.Exists(path))
             throw new HubStateException($"no hub at {Path.GetFullPath(dataDirectory)}: {FileName} is missing (run 'hygie init --data {dataDirectory}' or fix --data)", "no-hub");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Replaces <c>hub.json</c> atomically: a crash leaves either the old file or the new one, never a mix.</summary>
+    public void Save(string dataDirectory) => WriteDurably(Path.Combine(dataDirectory, FileName), ToJson());
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static HubConfig Parse(string json, string source)
+    {
         HubConfig? config;
-        try { config = JsonSerializer.Deserialize<HubConfig>(File.ReadAllText(path), Json); }
-        catch (JsonException e) { throw new HubStateException($"{path} is not valid JSON (line {e.LineNumber + 1}): fix or restore it", "hub-config"); }
+        try { config = JsonSerializer.Deserialize<HubConfig>(json, Json); }
+        catch (JsonException e) { throw new HubStateException($"{source} is not valid JSON (line {e.LineNumber + 1}): fix or restore it", "hub-config"); }
         if (config is null || config.Format != CurrentFormat)
-            throw new HubStateException($"{path} has format '{config?.Format}', which this hygie does not know (expected {CurrentFormat})", "hub-config");
+            throw new HubStateException($"{source} has format '{config?.Format}', which this hygie does not know (expected {CurrentFormat})", "hub-config");
         return config;
     }
 
-    public void Save(string dataDirectory) =>
-        File.WriteAllText(Path.Combine(dataDirectory, FileName), JsonSerializer.Serialize(this, Json));
+    /// <summary>Writes a temporary file, flushes it to disk, renames it over <paramref name="path"/> and flushes the directory.</summary>
+    internal static void WriteDurably(string path, string text)
+    {
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+        Hygie.Storage.Objects.DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
 }
 
 /// <summary>One store's provider and settings; secrets are read from the environment variables named here.</summary>
@@ -51,4 +71,7 @@ public sealed record StoreConfig
     public required string Provider { get; init; }
     public string? Path { get; init; }
     public Dictionary<string, string>? Settings { get; init; }
+
+    /// <summary>The declared location this store is (<c>local-*</c> when absent).</summary>
+    public string? Location { get; init; }
 }

@@ -50,6 +50,22 @@ public sealed class LocalKeyringVault : IKeyVault
         return vault;
     }
 
+    /// <summary>
+    /// Creates the keyring a migration moves the hub to: a new root key, and the same audit signing key as
+    /// <paramref name="predecessor"/>, so the audit chain signed so far stays verifiable with one public key.
+    /// </summary>
+    public static LocalKeyringVault CreateSuccessor(string path, string? passphrase, TimeProvider clock, LocalKeyringVault predecessor)
+    {
+        if (File.Exists(path))
+            throw new HubStateException($"a keyring already exists at {path}: refusing to overwrite it", "keyring-exists");
+        var roots = new List<RootKey> { new(NewId("root"), RandomNumberGenerator.GetBytes(32), clock.GetUtcNow(), true) };
+        var signing = ECDsa.Create();
+        signing.ImportPkcs8PrivateKey(predecessor._signing.ExportPkcs8PrivateKey(), out _);
+        var vault = new LocalKeyringVault(path, NullIfEmpty(passphrase), roots, signing, predecessor.SigningKeyId, predecessor._signingCreated);
+        vault.Save();
+        return vault;
+    }
+
     /// <summary>Opens a keyring; a clear error for a missing, corrupted or wrongly unlocked file.</summary>
     public static LocalKeyringVault Open(string path, string? passphrase)
     {

@@ -8,7 +8,7 @@ namespace Hygie.Storage.Objects;
 /// The embedded object store: one file per object under a root folder. A write goes to a temporary file in the same
 /// folder, is flushed to disk, then renamed over the key, so a crash never leaves a partial object visible.
 /// </summary>
-public sealed class FileObjectStore : IObjectStore
+public sealed class FileObjectStore : IObjectStore, IObjectCopyTarget
 {
     private const string TempSuffix = ".partial";
 
@@ -64,6 +64,43 @@ public sealed class FileObjectStore : IObjectStore
             if (key.StartsWith(prefix, StringComparison.Ordinal))
                 yield return new StoredObject(key, new FileInfo(file).Length);
         }
+    }
+
+    /// <summary>
+    /// From another local object store: a kernel-side file copy, flushed to disk and renamed into place like a write;
+    /// the directory is flushed too unless <paramref name="deferDurability"/> (then <see cref="MakeDurableAsync"/> does it
+    /// once for many objects).
+    /// </summary>
+    public Task<bool> TryCopyFromAsync(IObjectStore source, string sourceKey, string key, bool deferDurability = false, CancellationToken ct = default)
+    {
+        if (source is not FileObjectStore files) return Task.FromResult(false);
+        var from = files.PathOf(sourceKey);
+        if (!File.Exists(from))
+            throw new NotFoundException($"object '{sourceKey}' does not exist in the object store at {files.Root}", "object-not-found");
+        var final = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        var temp = $"{final}.{Guid.NewGuid():N}{TempSuffix}";
+        try
+        {
+            File.Copy(from, temp);
+            using (var written = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) written.Flush(flushToDisk: true);
+            File.Move(temp, final, overwrite: true);
+            if (!deferDurability) DirectorySync.Flush(Path.GetDirectoryName(final)!);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+        return Task.FromResult(true);
+    }
+
+    /// <summary>Flushes the directories holding <paramref name="keys"/> (their files' contents were flushed before their rename).</summary>
+    public Task MakeDurableAsync(IReadOnlyCollection<string> keys, CancellationToken ct = default)
+    {
+        foreach (var directory in keys.Select(k => Path.GetDirectoryName(PathOf(k))!).Distinct(StringComparer.Ordinal))
+            DirectorySync.Flush(directory);
+        return Task.CompletedTask;
     }
 
     /// <summary>Removes temporary files left by writes that a crash interrupted.</summary>
