@@ -32,6 +32,8 @@ public static class HygieCli
         root.Subcommands.Add(StatusCommand.Create(g, console));
         root.Subcommands.Add(AuditCommands.Create(g, console));
         root.Subcommands.Add(KeysCommands.Create(g, console));
+        root.Subcommands.Add(FhirCommands.Tenants(g, console));
+        root.Subcommands.Add(FhirCommands.Alerts(g, console));
         return root;
     }
 }

@@ -113,7 +113,7 @@ public sealed class BulkExportService(FhirStore store)
     public static byte[] Manifest(ExportJob job, string baseUrl)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, FhirJson.WriterOptions with { Indented = true }))
         {
             w.WriteStartObject();
             w.WriteString("transactionTime", job.TransactionTime);

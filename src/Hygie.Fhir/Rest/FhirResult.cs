@@ -51,7 +51,7 @@ public sealed class BundleWriter : IDisposable
 
     public BundleWriter(string type, long? total, DateTimeOffset now)
     {
-        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+        _writer = new Utf8JsonWriter(_buffer, FhirJson.WriterOptions);
         _writer.WriteStartObject();
         _writer.WriteString("resourceType", "Bundle");
         _writer.WriteString("id", Guid.NewGuid().ToString());

@@ -348,7 +348,7 @@ public sealed class SearchParamsForRead(string? summary, string[]? elements)
         resource.Meta ??= new Meta();
         resource.Meta.Tag.Add(new Coding("http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "SUBSETTED"));
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer)) FhirJson.Serialize(resource, writer, filter);
+        using (var writer = new Utf8JsonWriter(buffer, FhirJson.WriterOptions)) FhirJson.Serialize(resource, writer, filter);
         return buffer.ToArray();
     }
 

@@ -14,6 +14,9 @@ public static class FhirJson
     private static readonly FhirJsonDeserializer Strict = new(new DeserializerSettings().UsingMode(DeserializationMode.Strict));
     private static readonly FhirJsonSerializer Serializer = new();
 
+    /// <summary>Compact output; FHIR JSON is not embedded in HTML, so '+', '&amp;' and non-ASCII letters are written as they are.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Parses one resource; refuses anything that is not valid strict FHIR R4 JSON with a 400 naming each problem.</summary>
     public static Resource Parse(ReadOnlySpan<byte> utf8)
     {
@@ -43,7 +46,7 @@ public static class FhirJson
     public static byte[] Serialize(Base resource)
     {
         using var buffer = new MemoryStream(1024);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
             Serializer.Serialize(resource, writer);
         return buffer.ToArray();
     }
