@@ -45,7 +45,7 @@ public sealed partial class BundleProcessor(FhirStore store)
     private static (string Kind, List<EntryOperation> Entries) Parse(FhirRequestContext ctx, byte[] body)
     {
         var span = body.AsMemory();
-        if (span.Span.StartsWith("\xEF\xBB\xBF"u8)) span = span[3..];
+        if (span.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
         JsonDocument document;
         try
         {
@@ -115,7 +115,10 @@ public sealed partial class BundleProcessor(FhirStore store)
                 }
                 catch (FhirException e)
                 {
-                    throw new FhirException(e.Status, e.IssueCode, e.Message, e.Expression is null ? "resource" : $"resource.{e.Expression}") { MoreIssues = e.MoreIssues };
+                    throw new FhirException(e.Status, e.IssueCode, e.Message, InResource(e.Expression))
+                    {
+                        MoreIssues = e.MoreIssues.Select(i => i with { Expression = InResource(i.Expression) }).ToList(),
+                    };
                 }
             }
             if (op.Method is "POST" or "PUT" && op.Resource is null) throw FhirException.BadRequest($"a {op.Method} entry needs a resource", "resource");
@@ -127,6 +130,14 @@ public sealed partial class BundleProcessor(FhirStore store)
             op.Error = e;
         }
         return op;
+    }
+
+    /// <summary><c>Patient.identifier[0].system</c> in an entry is <c>resource.identifier[0].system</c>.</summary>
+    private static string InResource(string? expression)
+    {
+        if (expression is null) return "resource";
+        var dot = expression.IndexOf('.');
+        return dot > 0 && char.IsUpper(expression[0]) ? $"resource{expression[dot..]}" : $"resource.{expression}";
     }
 
     private static byte[]? PatchBody(JsonElement element)

@@ -20,7 +20,7 @@ public static class FhirJson
     /// <summary>Parses one resource; refuses anything that is not valid strict FHIR R4 JSON with a 400 naming each problem.</summary>
     public static Resource Parse(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.StartsWith("\xEF\xBB\xBF"u8)) utf8 = utf8[3..];
+        if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8 = utf8[3..];
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 128 });
