@@ -150,6 +150,15 @@ public static class FhirEndpoints
         var ctx = await FhirHttp.OpenAsync(http, tenant);
         var store = Store(http);
         var query = http.Request.QueryString.HasValue ? http.Request.QueryString.Value! : "";
+        // Scopes are checked before the body is even read: a token that may not write learns nothing about validation.
+        var type = path.Split('/')[0];
+        switch (method)
+        {
+            case "POST": ctx.Caller.Scopes.Require(type, SmartAction.Create); break;
+            case "PATCH": ctx.Caller.Scopes.Require(type, SmartAction.Update); break;
+            case "DELETE": ctx.Caller.Scopes.Require(type, SmartAction.Delete); break;
+            case "PUT" when !ctx.Caller.Scopes.Allows(type, SmartAction.Create): ctx.Caller.Scopes.Require(type, SmartAction.Update); break;
+        }
         byte[]? body = null;
         if (method is "POST" or "PUT" or "PATCH") body = await FhirHttp.BodyAsync(http, store.Options.MaxBodyBytes);
         var isJsonPatch = method == "PATCH" && (http.Request.ContentType ?? "").StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase);
