@@ -110,28 +110,44 @@ public sealed class AlertTests : IAsyncLifetime
         await AddRuleAsync("""{"id":"hypoxia","name":"SpO2 below 90","code":{"system":"http://loinc.org","code":"59408-5"},"condition":{"type":"below","threshold":90},"severity":"moderate"}""");
         var (subscription, secret) = await SubscribeAsync("DetectedIssue?code=http://hygie.health/fhir/CodeSystem/alert-rule|hypoxia");
         var patient = await _client.CreateAsync(new Patient { Active = true });
-        _receiver.FailNext(2);
+        _receiver.FailNext(1000);
         await ObserveAsync(patient!.Id, "59408-5", 85, "%");
 
-        Assert.True(await _receiver.WaitForAsync(1, TimeSpan.FromSeconds(5)));
-        await Task.Delay(50);
-        var failing = await _client.ReadAsync<Subscription>($"Subscription/{subscription.Id}");
+        // While the receiver fails, the Subscription says so.
+        Assert.True(await _receiver.WaitForAsync(2, TimeSpan.FromSeconds(10)), "the failed delivery was not retried");
+        Subscription? failing = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            failing = await _client.ReadAsync<Subscription>($"Subscription/{subscription.Id}");
+            if (failing!.Status == Subscription.SubscriptionStatus.Error) break;
+        }
         Assert.Equal(Subscription.SubscriptionStatus.Error, failing!.Status);
         Assert.Contains("500", failing.Error);
 
-        Assert.True(await _receiver.WaitForAsync(3, TimeSpan.FromSeconds(10)), "the delivery was not retried until it succeeded");
+        _receiver.FailNext(0);
+        var delivered = false;
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); !delivered && DateTime.UtcNow < deadline; await Task.Delay(50))
+            delivered = _receiver.Calls.Any(c => c.Answered == 200);
+        Assert.True(delivered, "the delivery was not retried until it succeeded");
         var calls = _receiver.Calls.ToArray();
-        Assert.Equal([500, 500, 200], calls.Select(c => c.Answered));
-        Assert.True(calls[2].At - calls[1].At > calls[1].At - calls[0].At - TimeSpan.FromMilliseconds(50), "the backoff does not grow");
+        Assert.Equal(200, calls[^1].Answered);
+        Assert.All(calls[..^1], c => Assert.Equal(500, c.Answered));
+        // Exponential backoff from 200 ms: 200, 400, 800… between attempts (later under load, never sooner).
+        Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromMilliseconds(150), "retried sooner than the backoff");
+        if (calls.Length > 2) Assert.True(calls[2].At - calls[1].At >= TimeSpan.FromMilliseconds(350), "the backoff does not grow");
         Assert.All(calls, c => Assert.Equal(Sign(secret, c.Headers["X-Hygie-Timestamp"], c.Body), c.Headers["X-Hygie-Signature"]));
         Assert.Single(calls.Select(c => c.Headers["X-Hygie-Delivery"]).Distinct());
 
-        await Task.Delay(200);
         using var http = _server.Http(await _server.TokenAsync(_tenant));
-        var status = JsonDocument.Parse(await http.GetStringAsync($"/fhir/{_tenant}/Subscription/{subscription.Id}/$status")).RootElement;
+        JsonElement status = default;
         int Value(string name) => status.GetProperty("parameter").EnumerateArray().First(p => p.GetProperty("name").GetString() == name).GetProperty("valueInteger").GetInt32();
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            status = JsonDocument.Parse(await http.GetStringAsync($"/fhir/{_tenant}/Subscription/{subscription.Id}/$status")).RootElement;
+            if (Value("delivered") == 1) break;
+        }
         Assert.Equal(1, Value("delivered"));
-        Assert.Equal(2, Value("failedAttempts"));
+        Assert.Equal(calls.Length - 1, Value("failedAttempts"));
         Assert.Equal(0, Value("pending"));
         Assert.Equal(Subscription.SubscriptionStatus.Active, (await _client.ReadAsync<Subscription>($"Subscription/{subscription.Id}"))!.Status);
     }
