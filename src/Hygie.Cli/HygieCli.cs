@@ -42,6 +42,8 @@ public static class HygieCli
         root.Subcommands.Add(BackupCommands.Restore(g, console));
         root.Subcommands.Add(BackupCommands.Verify(g, console));
         root.Subcommands.Add(MigrateCommand.Create(g, console));
+        root.Subcommands.Add(FhirCommands.Tenants(g, console));
+        root.Subcommands.Add(FhirCommands.Alerts(g, console));
         return root;
     }
 }

@@ -94,6 +94,29 @@ public sealed class AuditLog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="CommitWithAsync{T}(IReadOnlyList{AuditEntry}, Func{DbConnection, DbTransaction, Task{T}}, CancellationToken)"/>,
+    /// for work that only knows its audit entries once done (e.g. which resources a FHIR transaction created).
+    /// </summary>
+    public async Task<(T Result, IReadOnlyList<AuditEvent> Events)> CommitWithAsync<T>(
+        Func<DbConnection, DbTransaction, Task<(T Result, IReadOnlyList<AuditEntry> Entries)>> work, CancellationToken ct = default)
+    {
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            await using var connection = await _store.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var (result, entries) = await work(connection, tx);
+            var events = await WriteBatchAsync(connection, tx, entries, ct);
+            await tx.CommitAsync(ct);
+            return (result, events);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <summary>Signs the current head unless it is already signed; returns the head's checkpoint (null for an empty log).</summary>
     public async Task<AuditCheckpoint?> CheckpointAsync(CancellationToken ct = default)
     {

@@ -1,0 +1,116 @@
+using Hygie.Core.Audit;
+using Hygie.Core.Errors;
+using Hygie.Core.Identity;
+using Hygie.Fhir;
+using Hygie.Fhir.Alerts;
+using Hygie.Fhir.Bulk;
+using Hygie.Fhir.Rest;
+using Hygie.Fhir.Tenants;
+using Hygie.Server.Auth;
+using Hygie.Storage.Hub;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hygie.Server.Fhir;
+
+/// <summary>
+/// The operator's side of the FHIR store (problem+json API): tenants, alert rules, tenant tokens, and the deposit of a
+/// tenant's data into a research dataset.
+/// </summary>
+public static class FhirAdminEndpoints
+{
+    public static void MapFhirAdmin(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/fhir/tenants").RequireRoles(Roles.Operator).WithTags("fhir-admin");
+
+        api.MapPost("/", async (TenantRequest request, HttpContext http, FhirStore store, CancellationToken ct) =>
+        {
+            var tenant = await store.Tenants.CreateAsync(request.Name ?? "", request.NameSearch, http.User.SubjectOf(), ct);
+            return Results.Created($"/api/fhir/tenants/{tenant.Id}", View(tenant, http));
+        });
+        api.MapGet("/", async (HttpContext http, FhirStore store, CancellationToken ct) =>
+            Results.Ok((await store.Tenants.ListAsync(ct)).Select(t => View(t, http))));
+        api.MapGet("/{tenant}", async (string tenant, HttpContext http, FhirStore store, CancellationToken ct) =>
+            Results.Ok(View(await store.Tenants.GetAsync(tenant, ct), http)));
+
+        api.MapPost("/{tenant}/alert-rules", async (string tenant, HttpContext http, FhirStore store, CancellationToken ct) =>
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, ct);
+            var rule = AlertRule.Parse(buffer.ToArray());
+            await store.Alerts.AddAsync(tenant, rule, http.User.SubjectOf(), ct);
+            return Results.Created($"/api/fhir/tenants/{tenant}/alert-rules/{rule.Id}", RuleView(rule));
+        });
+        api.MapGet("/{tenant}/alert-rules", async (string tenant, FhirStore store, CancellationToken ct) =>
+            Results.Ok((await store.Alerts.ListAsync(tenant, ct)).Select(RuleView)));
+        api.MapDelete("/{tenant}/alert-rules/{id}", async (string tenant, string id, HttpContext http, FhirStore store, CancellationToken ct) =>
+        {
+            await store.Alerts.DeleteAsync(tenant, id, http.User.SubjectOf(), ct);
+            return Results.NoContent();
+        });
+
+        // Interim: until governance's 'hygie tokens create --tenant' lands, the operator issues tenant tokens here.
+        api.MapPost("/{tenant}/tokens", async (string tenant, TenantTokenRequest request, HttpContext http, FhirStore store, Hub hub, CancellationToken ct) =>
+        {
+            await store.Tenants.GetAsync(tenant, ct);
+            var scopes = (request.Scopes ?? []).Where(s => s.Length > 0).ToList();
+            if (scopes.Count == 0 || scopes.Any(s => new SmartScopes([s]).IsEmpty))
+                throw new ValidationFailedException("give at least one SMART scope such as user/*.* or patient/Observation.write", "scopes");
+            var subject = string.IsNullOrWhiteSpace(request.Subject) ? $"app@{tenant}" : request.Subject!;
+            var issued = await hub.Tokens.IssueAsync(subject, [], request.ExpiresAt, tenant, scopes, request.Description ?? $"FHIR token of {tenant}", ct);
+            await hub.Audit.AppendAsync(new AuditEntry(http.User.SubjectOf(), "fhir.token.issue", $"tenant:{tenant}",
+                Details: new Dictionary<string, string> { ["token"] = issued.Token.Id, ["subject"] = subject, ["scopes"] = string.Join(' ', scopes) }), ct);
+            return Results.Created($"/api/fhir/tenants/{tenant}/tokens/{issued.Token.Id}",
+                new { id = issued.Token.Id, token = issued.Secret, subject, tenant, scopes, expiresAt = request.ExpiresAt });
+        }).ExcludeFromDescription();
+
+        api.MapPost("/{tenant}/deposits", async (string tenant, DepositRequest request, HttpContext http, FhirStore store, CancellationToken ct) =>
+        {
+            var depositor = http.RequestServices.GetService<IFhirExportDeposit>();
+            if (depositor is null)
+                return Results.Problem(statusCode: 501, type: ProblemTypes.Uri("deposit-unavailable"), title: "Deposit pipeline not installed",
+                    detail: "this hub has no deposit pipeline (Hygie.Ingest) to pseudonymize FHIR exports into a dataset yet; nothing was exported");
+            if (string.IsNullOrWhiteSpace(request.Dataset)) throw new ValidationFailedException("name the dataset to deposit into", "dataset");
+            var actor = http.User.SubjectOf();
+            var ctx = new FhirRequestContext(await store.OpenTenantAsync(tenant, ct), new FhirCaller(actor, tenant, new SmartScopes(["system/*.read"])),
+                FhirHttp.BaseUrl(http, tenant), strictHandling: true, ReturnPreference.Minimal);
+            var query = new List<KeyValuePair<string, string>>();
+            if (request.Types is { Length: > 0 }) query.Add(new("_type", string.Join(',', request.Types)));
+            if (request.Since is not null) query.Add(new("_since", request.Since.Value.ToString("O")));
+            var job = await store.Exports.KickOffAsync(ctx, "system", null, query, $"deposit:{request.Dataset}", ct);
+            await store.Exports.RunAsync(job, ct);
+            var deposit = await depositor.DepositAsync(tenant, request.Dataset!, store.Exports.ReadResourcesAsync(job, actor, ct), actor, ct);
+            return Results.Accepted(value: new { export = job, deposit });
+        });
+    }
+
+    private static object View(Tenant t, HttpContext http) => new
+    {
+        id = t.Id,
+        fhirBase = FhirHttp.BaseUrl(http, t.Id),
+        nameSearch = t.NameSearch ? "prefix" : "exact",
+        dataKeyId = t.DataKeyId,
+        indexKeyId = t.IndexKeyId,
+        createdAt = t.Created,
+        createdBy = t.CreatedBy,
+    };
+
+    private static object RuleView(AlertRule r) => new
+    {
+        id = r.Id,
+        name = r.Name,
+        code = new { system = r.Code.System, code = r.Code.Code },
+        condition = r.Condition.Type,
+        describe = r.Describe(),
+        severity = r.Severity,
+        rule = System.Text.Json.JsonDocument.Parse(r.ToJson()).RootElement,
+    };
+}
+
+public sealed record TenantRequest(string? Name, bool NameSearch = false);
+
+public sealed record TenantTokenRequest(string[]? Scopes, string? Subject = null, DateTimeOffset? ExpiresAt = null, string? Description = null);
+
+public sealed record DepositRequest(string? Dataset, string[]? Types = null, DateTimeOffset? Since = null);
