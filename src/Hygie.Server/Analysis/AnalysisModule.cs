@@ -23,14 +23,17 @@ namespace Hygie.Server.Analysis;
 /// </summary>
 public sealed class AnalysisModule(IDatasetFiles? files = null, WorkspaceLimits? limits = null) : IHubModule
 {
-    public IEnumerable<Migration> Migrations => [];
+    public IEnumerable<Migration> Migrations => [Airlock.Schema];
 
     public void AddServices(IServiceCollection services, Hub hub)
     {
         if (files is not null) services.AddSingleton(files);
         services.AddSingleton(sp => new WorkspaceService(hub, sp.GetRequiredService<PermitEvaluator>(), sp.GetRequiredService<OptOutRegistry>(),
             sp.GetRequiredService<IDatasetCatalog>(), sp, limits));
+        services.AddSingleton(sp => new Airlock(hub, sp.GetRequiredService<WorkspaceService>(), sp.GetRequiredService<PermitEvaluator>()));
     }
+
+    private static List<string> RolesOf(ClaimsPrincipal user) => user.FindAll(HygieClaims.Role).Select(c => c.Value).ToList();
 
     public void MapEndpoints(IEndpointRouteBuilder app)
     {
@@ -41,8 +44,26 @@ public sealed class AnalysisModule(IDatasetFiles? files = null, WorkspaceLimits?
             new ExplainResponse(await workspaces.ExplainAsync(user.SubjectOf(), id, body.Sql ?? "", ct))).RequireRoles(Roles.Researcher);
         projects.MapGet("/{id}/workspace/tables", (string id, ClaimsPrincipal user, WorkspaceService workspaces, CancellationToken ct) =>
             workspaces.TablesAsync(user.SubjectOf(), id, ct)).RequireRoles(Roles.Researcher);
+
+        // ---- the output airlock ----
+        projects.MapPost("/{id}/releases", async (string id, ReleaseRequest body, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
+        {
+            var release = await airlock.RequestAsync(user.SubjectOf(), id, body, ct);
+            return Results.Created($"/api/releases/{release.Id}", release);
+        }).RequireRoles(Roles.Researcher);
+        projects.MapGet("/{id}/releases", (string id, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
+            airlock.ListAsync(user.SubjectOf(), RolesOf(user), id, ct)).RequireRoles(Roles.Researcher, Roles.Reviewer, Roles.Auditor);
+        var releases = app.MapGroup("/api/releases").WithTags("airlock");
+        releases.MapGet("/{id}", (string id, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
+            airlock.GetAsync(user.SubjectOf(), RolesOf(user), id, ct)).RequireRoles(Roles.Researcher, Roles.Reviewer, Roles.Auditor);
+        releases.MapPost("/{id}/review", (string id, ReleaseVoteRequest body, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
+            airlock.VoteAsync(user.SubjectOf(), RolesOf(user), id, body.Vote ?? "", body.Comment, ct)).RequireRoles(Roles.Reviewer);
+        releases.MapGet("/{id}/download", async (string id, string? format, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
+            Results.File(await airlock.DownloadAsync(user.SubjectOf(), id, format ?? "csv", ct), "text/csv", $"{id}.csv")).RequireRoles(Roles.Researcher);
+        app.MapGet("/public/releases", (Airlock airlock, CancellationToken ct) => airlock.PublicLogAsync(ct)).WithTags("public").AllowAnonymous();
     }
 }
+
 
 public sealed record QueryRequest(string? Sql, int? Page, int? PageSize);
 

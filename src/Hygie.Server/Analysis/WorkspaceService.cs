@@ -88,11 +88,35 @@ public sealed class WorkspaceService : IAsyncDisposable
         }
     }
 
+    /// <summary>Measures a release request on the workspace, under the same permit check as a query.</summary>
+    public async Task<(MeasuredRelease Measured, PermitGrant Grant)> MeasureAsync(string subject, string project, string query,
+        IReadOnlyList<string> dimensions, string? sum, Hygie.Core.Disclosure.DisclosureSettings settings, CancellationToken ct)
+    {
+        var (session, grant) = await CheckedAsync(subject, project, ct);
+        var personColumn = session.Workspace.Tables.SelectMany(t => t.Columns).Select(c => c.Name)
+            .FirstOrDefault(c => c is "NUM_ENQ" or StoredColumns.Person)
+            ?? throw new QueryRefusedException("the workspace has no person column: persons behind cells cannot be measured", "release-no-persons");
+        try
+        {
+            var measured = await ReleaseMeasure.MeasureAsync(session.Workspace, new ReleaseSpec(query, dimensions, sum, personColumn), settings, ct);
+            await AuditAsync(subject, "analysis.release.measure", project, AuditOutcome.Success, measured.Report.Verdict.ToString(), query, measured.Published.Count);
+            return (measured, grant);
+        }
+        catch (QueryRefusedException e)
+        {
+            await AuditAsync(subject, "analysis.release.measure", project, AuditOutcome.Refused, $"{e.Code}: {e.Message}", query, 0);
+            throw;
+        }
+    }
+
     public async Task<IReadOnlyList<WorkspaceTableInfo>> TablesAsync(string subject, string project, CancellationToken ct) =>
         (await CheckedSessionAsync(subject, project, ct)).Workspace.Tables;
 
     /// <summary>The permit check of every access: project, then each table with its columns; a refusal drops the workspace.</summary>
-    private async Task<Session> CheckedSessionAsync(string subject, string project, CancellationToken ct)
+    private async Task<Session> CheckedSessionAsync(string subject, string project, CancellationToken ct) =>
+        (await CheckedAsync(subject, project, ct)).Session;
+
+    private async Task<(Session Session, PermitGrant Grant)> CheckedAsync(string subject, string project, CancellationToken ct)
     {
         var key = (project, subject);
         var now = _hub.Clock.GetUtcNow();
@@ -106,7 +130,7 @@ public sealed class WorkspaceService : IAsyncDisposable
                 {
                     foreach (var t in cached.Tables) await _permits.CheckAsync(subject, project, t.Dataset, t.Table, t.Columns, now, ct);
                     cached.LastUsed = DateTime.UtcNow;
-                    return cached;
+                    return (cached, grant);
                 }
                 Drop(key, "permit changed");
             }
@@ -119,10 +143,10 @@ public sealed class WorkspaceService : IAsyncDisposable
         await _build.WaitAsync(ct);
         try
         {
-            if (_sessions.TryGetValue(key, out var raced) && raced.PermitId == grant.Permit.Id) return raced;
+            if (_sessions.TryGetValue(key, out var raced) && raced.PermitId == grant.Permit.Id) return (raced, grant);
             var session = await BuildAsync(subject, grant, ct);
             _sessions[key] = session;
-            return session;
+            return (session, grant);
         }
         finally
         {
