@@ -53,7 +53,7 @@ public sealed class AnalysisServerTests
             var files = new Files();
             var server = await RunningServer.StartAsync(clock, [new GovernanceModule(new Catalog()), new AnalysisModule(files)]);
             var h = new Harness { Clock = clock, Server = server };
-            foreach (var (name, roles) in new[] { ("alice", new[] { "researcher" }), ("bob", new[] { "researcher" }), ("carol", new[] { "reviewer" }), ("mallory", new[] { "researcher" }), ("dave", new[] { "reviewer" }), ("erin", new[] { "reviewer" }) })
+            foreach (var (name, roles) in new[] { ("alice", new[] { "researcher" }), ("bob", new[] { "researcher", "reviewer" }), ("carol", new[] { "reviewer" }), ("mallory", new[] { "researcher" }), ("dave", new[] { "reviewer" }), ("erin", new[] { "reviewer" }) })
             {
                 using var op = server.Operator();
                 await Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/users", new { name, roles, organisation = "Inserm", displayName = name, publicConsent = false }));
@@ -224,12 +224,17 @@ public sealed class AnalysisServerTests
         Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
         Assert.Contains("release-not-approved", await early.Content.ReadAsStringAsync());
 
-        var byAuthor = await h.PostAsync("carol", $"/api/releases/{id}/review", new { vote = "approve" });
-        await Expect(HttpStatusCode.OK, byAuthor);
-        // alice is not a reviewer at all; give the author-rule its own check with a reviewer who is the author is impossible here,
-        // so check the member rule and the researcher-role rule
-        var byMember = await h.PostAsync("alice", $"/api/releases/{id}/review", new { vote = "approve" });
+        await Expect(HttpStatusCode.OK, await h.PostAsync("carol", $"/api/releases/{id}/review", new { vote = "approve" }));
+        // bob is a reviewer too, but a member of the project: refused
+        var byMember = await h.PostAsync("bob", $"/api/releases/{id}/review", new { vote = "approve" });
         Assert.Equal(HttpStatusCode.Forbidden, byMember.StatusCode);
+        Assert.Contains("release-member-vote", await byMember.Content.ReadAsStringAsync());
+        // and on his own request, the author rule
+        var own = await Expect(HttpStatusCode.Created, await h.PostAsync("bob", $"/api/projects/{project}/releases",
+            new { name = "bobs", query = "SELECT NUM_ENQ, PRS_NAT_REF FROM ER_PRS_F", by = new[] { "PRS_NAT_REF" } }));
+        var byAuthor = await h.PostAsync("bob", $"/api/releases/{own.GetProperty("id").GetString()}/review", new { vote = "approve" });
+        Assert.Equal(HttpStatusCode.Forbidden, byAuthor.StatusCode);
+        Assert.Contains("release-author-vote", await byAuthor.Content.ReadAsStringAsync());
         var again = await h.PostAsync("carol", $"/api/releases/{id}/review", new { vote = "approve" });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Contains("release-already-voted", await again.Content.ReadAsStringAsync());
