@@ -100,6 +100,8 @@ public sealed class AnalysisServerTests
             return await client.PostAsync(path, body is null ? null : JsonContent.Create(body));
         }
 
+        public string TokenOf(string user) => _tokens[user];
+
         public async Task<HttpResponseMessage> GetAsync(string user, string path)
         {
             using var client = Server.Client(_tokens[user]);
@@ -266,5 +268,45 @@ public sealed class AnalysisServerTests
         var expired = await h.PostAsync("alice", $"/api/projects/{project}/releases", new { name = "late", query = "SELECT NUM_ENQ, PRS_NAT_REF FROM ER_PRS_F", by = new[] { "PRS_NAT_REF" } });
         Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
         Assert.Contains("outside-permit-window", await expired.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Cli_query_workspace_and_release_verbs()
+    {
+        await using var h = await Harness.StartAsync();
+        var project = await h.ApprovedProjectAsync();
+        async Task<(int Code, string Out, string Error)> Hygie(string user, params string[] args)
+        {
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var code = await global::Hygie.Cli.HygieCli.RunAsync([.. args, "--server", h.Server.BaseAddress.ToString(), "--token", h.TokenOf(user)], stdout, stderr);
+            return (code, stdout.ToString(), stderr.ToString());
+        }
+
+        var tables = await Hygie("alice", "workspace", "tables", project);
+        Assert.True(tables.Code == 0, tables.Error);
+        Assert.Contains("ER_PRS_F", tables.Out);
+        var query = await Hygie("alice", "query", project, "SELECT PRS_NAT_REF, count(*) AS n FROM ER_PRS_F GROUP BY 1 ORDER BY 1", "--page-size", "1", "--json");
+        Assert.True(query.Code == 0, query.Error);
+        Assert.True(JsonDocument.Parse(query.Out).RootElement.GetProperty("hasMore").GetBoolean());
+        var forbidden = await Hygie("alice", "query", project, "SELECT BEN_SEX_COD FROM ER_PRS_F");
+        Assert.NotEqual(0, forbidden.Code);
+        Assert.Contains("BEN_SEX_COD", forbidden.Error);
+
+        var requested = await Hygie("alice", "release", "request", project, "--query", "SELECT NUM_ENQ, PRS_NAT_REF FROM ER_PRS_F", "--by", "PRS_NAT_REF", "--name", "natures", "--json");
+        Assert.True(requested.Code == 0, requested.Error);
+        var id = JsonDocument.Parse(requested.Out).RootElement.GetProperty("id").GetString()!;
+        var file = Path.Combine(Path.GetTempPath(), $"{id}.csv");
+        var early = await Hygie("bob", "release", "download", id, "--out", file);
+        Assert.NotEqual(0, early.Code);
+        Assert.Contains("release-not-approved", early.Error);
+        Assert.Equal(0, (await Hygie("carol", "release", "review", id, "--approve", "--comment", "ok")).Code);
+        Assert.Equal(0, (await Hygie("dave", "release", "review", id, "--approve")).Code);
+        var list = await Hygie("alice", "release", "list", project);
+        Assert.Contains("released", list.Out);
+        var download = await Hygie("bob", "release", "download", id, "--format", "csv", "--out", file);
+        Assert.True(download.Code == 0, download.Error);
+        Assert.Contains("Total,33", await File.ReadAllTextAsync(file));
+        File.Delete(file);
     }
 }
