@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using Hygie.Analytics;
+using Hygie.Core.Audit;
+using Hygie.Core.Catalog;
+using Hygie.Core.Errors;
+using Hygie.Core.Pseudonymization;
+using Hygie.Governance.OptOuts;
+using Hygie.Governance.Permits;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hygie.Server.Analysis;
+
+/// <summary>
+/// One workspace per (project, researcher), built on first use from the permit in force (granted tables and columns,
+/// data period on the catalogue's date column, project pseudonyms, opt-outs removed). The permit is re-checked, table by
+/// table, before EVERY query: a permit past its end, revoked or a closed project refuses the query and drops the
+/// workspace. Idle workspaces are dropped by a timer. Every build, query and refusal is audited.
+/// </summary>
+public sealed class WorkspaceService : IAsyncDisposable
+{
+    private sealed record Mapped(string Dataset, string Table, IReadOnlyList<string> Columns);
+    private sealed class Session(Workspace workspace, string permitId, IReadOnlyList<Mapped> tables)
+    {
+        public Workspace Workspace { get; } = workspace;
+        public string PermitId { get; } = permitId;
+        public IReadOnlyList<Mapped> Tables { get; } = tables;
+        public DateTime LastUsed = DateTime.UtcNow;
+    }
+
+    private readonly Storage.Hub.Hub _hub;
+    private readonly PermitEvaluator _permits;
+    private readonly OptOutRegistry _optOuts;
+    private readonly IDatasetCatalog _catalog;
+    private readonly IServiceProvider _services;
+    private readonly WorkspaceLimits _limits;
+    private readonly TimeSpan _idle;
+    private readonly ConcurrentDictionary<(string Project, string Subject), Session> _sessions = new();
+    private readonly SemaphoreSlim _build = new(1, 1);
+    private readonly Timer _sweeper;
+
+    public WorkspaceService(Storage.Hub.Hub hub, PermitEvaluator permits, OptOutRegistry optOuts, IDatasetCatalog catalog,
+        IServiceProvider services, WorkspaceLimits? limits = null, TimeSpan? idle = null)
+    {
+        _hub = hub; _permits = permits; _optOuts = optOuts; _catalog = catalog; _services = services;
+        _limits = limits ?? new WorkspaceLimits();
+        _idle = idle ?? TimeSpan.FromMinutes(30);
+        _sweeper = new Timer(_ => Sweep(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+    }
+
+    public int Open => _sessions.Count;
+
+    /// <summary>Drops workspaces unused for longer than the idle limit.</summary>
+    public void Sweep()
+    {
+        foreach (var (key, s) in _sessions)
+            if (DateTime.UtcNow - s.LastUsed > _idle) Drop(key, "idle");
+    }
+
+    public async Task<QueryPage> QueryAsync(string subject, string project, string sql, int page, int pageSize, CancellationToken ct)
+    {
+        var session = await CheckedSessionAsync(subject, project, ct);
+        try
+        {
+            var result = await session.Workspace.QueryAsync(sql, page, pageSize, ct);
+            await AuditAsync(subject, "analysis.query", project, AuditOutcome.Success, null, sql, result.Rows.Count);
+            return result;
+        }
+        catch (QueryRefusedException e)
+        {
+            await AuditAsync(subject, "analysis.query", project, AuditOutcome.Refused, $"{e.Code}: {e.Message}", sql, 0);
+            throw;
+        }
+    }
+
+    public async Task<string> ExplainAsync(string subject, string project, string sql, CancellationToken ct)
+    {
+        var session = await CheckedSessionAsync(subject, project, ct);
+        try
+        {
+            var plan = await session.Workspace.ExplainAsync(sql, ct);
+            await AuditAsync(subject, "analysis.explain", project, AuditOutcome.Success, null, sql, 0);
+            return plan;
+        }
+        catch (QueryRefusedException e)
+        {
+            await AuditAsync(subject, "analysis.explain", project, AuditOutcome.Refused, $"{e.Code}: {e.Message}", sql, 0);
+            throw;
+        }
+    }
+
+    /// <summary>Measures a release request on the workspace, under the same permit check as a query.</summary>
+    public async Task<(MeasuredRelease Measured, PermitGrant Grant)> MeasureAsync(string subject, string project, string query,
+        IReadOnlyList<string> dimensions, string? sum, Hygie.Core.Disclosure.DisclosureSettings settings, CancellationToken ct)
+    {
+        var (session, grant) = await CheckedAsync(subject, project, ct);
+        var personColumn = session.Workspace.Tables.SelectMany(t => t.Columns).Select(c => c.Name)
+            .FirstOrDefault(c => c is "NUM_ENQ" or StoredColumns.Person)
+            ?? throw new QueryRefusedException("the workspace has no person column: persons behind cells cannot be measured", "release-no-persons");
+        try
+        {
+            var measured = await ReleaseMeasure.MeasureAsync(session.Workspace, new ReleaseSpec(query, dimensions, sum, personColumn), settings, ct);
+            await AuditAsync(subject, "analysis.release.measure", project, AuditOutcome.Success, measured.Report.Verdict.ToString(), query, measured.Published.Count);
+            return (measured, grant);
+        }
+        catch (QueryRefusedException e)
+        {
+            await AuditAsync(subject, "analysis.release.measure", project, AuditOutcome.Refused, $"{e.Code}: {e.Message}", query, 0);
+            throw;
+        }
+    }
+
+    public async Task<IReadOnlyList<WorkspaceTableInfo>> TablesAsync(string subject, string project, CancellationToken ct) =>
+        (await CheckedSessionAsync(subject, project, ct)).Workspace.Tables;
+
+    /// <summary>The permit check of every access: project, then each table with its columns; a refusal drops the workspace.</summary>
+    private async Task<Session> CheckedSessionAsync(string subject, string project, CancellationToken ct) =>
+        (await CheckedAsync(subject, project, ct)).Session;
+
+    private async Task<(Session Session, PermitGrant Grant)> CheckedAsync(string subject, string project, CancellationToken ct)
+    {
+        var key = (project, subject);
+        var now = _hub.Clock.GetUtcNow();
+        PermitGrant grant;
+        try
+        {
+            grant = await _permits.CheckProjectAsync(subject, project, now, ct);
+            if (_sessions.TryGetValue(key, out var cached))
+            {
+                if (cached.PermitId == grant.Permit.Id)
+                {
+                    foreach (var t in cached.Tables) await _permits.CheckAsync(subject, project, t.Dataset, t.Table, t.Columns, now, ct);
+                    cached.LastUsed = DateTime.UtcNow;
+                    return (cached, grant);
+                }
+                Drop(key, "permit changed");
+            }
+        }
+        catch (AccessDeniedException)
+        {
+            Drop(key, "permit refused");
+            throw;
+        }
+        await _build.WaitAsync(ct);
+        try
+        {
+            if (_sessions.TryGetValue(key, out var raced) && raced.PermitId == grant.Permit.Id) return (raced, grant);
+            var session = await BuildAsync(subject, grant, ct);
+            _sessions[key] = session;
+            return (session, grant);
+        }
+        finally
+        {
+            _build.Release();
+        }
+    }
+
+    private async Task<Session> BuildAsync(string subject, PermitGrant grant, CancellationToken ct)
+    {
+        var files = _services.GetService<IDatasetFiles>()
+            ?? throw new HubStateException("no dataset files are available on this hub (the deposit module is not installed)", "no-dataset-files");
+        var permit = grant.Permit;
+        var specs = new List<WorkspaceTableSpec>();
+        var mapped = new List<Mapped>();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var granted in permit.Tables)
+        {
+            var dataset = await _catalog.FindAsync(granted.Dataset, ct)
+                ?? throw new HubStateException($"dataset {granted.Dataset} of permit {permit.Id} is not in the catalogue", "dataset-missing");
+            var table = dataset.Table(granted.Table)
+                ?? throw new HubStateException($"table {granted.Table} of dataset {granted.Dataset} is not in the catalogue", "table-missing");
+            var personGranted = granted.Columns.Any(c => table.Column(c)?.IsPersonKey == true || string.Equals(c, StoredColumns.Person, StringComparison.OrdinalIgnoreCase));
+            var columns = granted.Columns
+                .Where(c => table.Column(c) is { IsPersonKey: false } && !string.Equals(c, StoredColumns.Person, StringComparison.OrdinalIgnoreCase))
+                .Select(c => table.Column(c)!.Name).ToList();
+            var dateColumn = table.Columns.FirstOrDefault(c => c.DateColumn)?.Name;
+            var parts = await files.PartsAsync(dataset.Name, table.Name, ct);
+            var name = names.Add(table.Name) ? table.Name : $"{dataset.Name}_{table.Name}".Replace('-', '_');
+            names.Add(name);
+            specs.Add(new WorkspaceTableSpec(name, columns,
+                personGranted ? (dataset.Kind == "snds" ? "NUM_ENQ" : StoredColumns.Person) : null,
+                dateColumn, permit.DataFrom, permit.DataTo,
+                parts.Select(p => (Func<CancellationToken, Task<Stream>>)(async c => await _hub.Sealed.OpenReadAsync(p.ObjectId, c))).ToList()));
+            mapped.Add(new Mapped(granted.Dataset, granted.Table, granted.Columns));
+        }
+        var key = await _hub.Keys.GetAsync(grant.ProjectKeyId, ct);
+        var pseudonym = Pseudonymizer.ProjectPseudonymizer(key);
+        Array.Clear(key);
+        var optedOut = grant.ObjectionApplies ? await _optOuts.PseudonymsAsync(ct) : new HashSet<string>();
+        using var staging = MemoryStaging.Create();
+        var workspace = await Workspace.BuildAsync(specs, pseudonym, optedOut, _limits, staging, ct);
+        await _hub.Audit.AppendAsync(new AuditEntry(subject, "analysis.workspace.build", $"project/{grant.Project}", AuditOutcome.Success, null,
+            new Dictionary<string, string> { ["permit"] = permit.Id, ["tables"] = string.Join(",", specs.Select(s => s.Name)) }), CancellationToken.None);
+        return new Session(workspace, permit.Id, mapped);
+    }
+
+    private void Drop((string Project, string Subject) key, string why)
+    {
+        if (!_sessions.TryRemove(key, out var s)) return;
+        s.Workspace.Dispose();
+        _ = _hub.Audit.AppendAsync(new AuditEntry(key.Subject, "analysis.workspace.drop", $"project/{key.Project}", AuditOutcome.Success, why), CancellationToken.None);
+    }
+
+    private Task AuditAsync(string subject, string action, string project, string outcome, string? reason, string sql, int rows) =>
+        _hub.Audit.AppendAsync(new AuditEntry(subject, action, $"project/{project}", outcome, reason,
+            new Dictionary<string, string> { ["sql"] = sql.Length > 4000 ? sql[..4000] : sql, ["rows"] = rows.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
+            CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _sweeper.DisposeAsync();
+        foreach (var key in _sessions.Keys) Drop(key, "shutdown");
+    }
+}
