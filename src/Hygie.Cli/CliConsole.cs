@@ -16,12 +16,21 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
     public TextWriter Out { get; } = output;
     public TextWriter Error { get; } = error;
 
-    public IAnsiConsole Ansi { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    public IAnsiConsole Ansi { get; } = CreateAnsi(output);
+
+    private static IAnsiConsole CreateAnsi(TextWriter output)
     {
-        Out = new AnsiConsoleOutput(output),
-        Ansi = ReferenceEquals(output, Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = ReferenceEquals(output, Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-    });
+        var terminal = ReferenceEquals(output, Console.Out);
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        // A captured writer has no width: wide tables (ids, dates) are not wrapped at 80 columns.
+        if (!terminal) ansi.Profile.Width = 240;
+        return ansi;
+    }
 
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 

@@ -30,8 +30,11 @@ public static class HygieCli
         root.Subcommands.Add(InitCommand.Create(g, console));
         root.Subcommands.Add(ServeCommand.Create(g, console));
         root.Subcommands.Add(StatusCommand.Create(g, console));
-        root.Subcommands.Add(AuditCommands.Create(g, console));
+        var audit = AuditCommands.Create(g, console);
+        audit.Subcommands.Add(GovernanceCommands.AuditEvents(g, console));
+        root.Subcommands.Add(audit);
         root.Subcommands.Add(KeysCommands.Create(g, console));
+        foreach (var command in GovernanceCommands.Create(g, console)) root.Subcommands.Add(command);
         return root;
     }
 }

@@ -41,8 +41,7 @@ public static class HygieServer
         builder.Services.AddSingleton(hub.Clock);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<HygieExceptionHandler>();
-        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        builder.Services.AddHygieAuthentication(hub, options.Oidc);
         builder.Services.AddAuthorization();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);

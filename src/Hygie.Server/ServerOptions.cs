@@ -7,4 +7,7 @@ public sealed record ServerOptions
 
     /// <summary>Largest request body accepted (deposits stream larger files through their own route limits).</summary>
     public long MaxRequestBodyBytes { get; init; } = 64L << 20;
+
+    /// <summary>An OpenID Connect provider whose JWTs are accepted beside hub tokens; none by default.</summary>
+    public Auth.OidcOptions? Oidc { get; init; }
 }

@@ -19,11 +19,12 @@ public sealed class RunningServer : IAsyncDisposable
     public WebApplication App { get; }
     public Uri BaseAddress { get; }
 
-    public static async Task<RunningServer> StartAsync(TimeProvider? clock = null, IReadOnlyList<IHubModule>? modules = null)
+    /// <param name="options">server options (e.g. an OIDC provider); the address is always a free loopback port.</param>
+    public static async Task<RunningServer> StartAsync(TimeProvider? clock = null, IReadOnlyList<IHubModule>? modules = null, ServerOptions? options = null)
     {
         modules ??= HubModules.All;
         var hub = await TestHub.CreateAsync(clock, modules.SelectMany(m => m.Migrations).ToList());
-        var app = HygieServer.Build(hub.Hub, new ServerOptions { Urls = "http://127.0.0.1:0" }, modules);
+        var app = HygieServer.Build(hub.Hub, (options ?? new ServerOptions()) with { Urls = "http://127.0.0.1:0" }, modules);
         await app.StartAsync();
         return new RunningServer(hub, app);
     }

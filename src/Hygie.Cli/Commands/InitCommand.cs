@@ -8,14 +8,33 @@ public static class InitCommand
 {
     public static Command Create(GlobalOptions g, CliConsole console)
     {
-        var command = new Command("init", "create a new hub in --data: keyring, stores and the operator token (shown once)");
+        var stores = new Option<string?>("--stores")
+        {
+            Description = "JSON file choosing the production stores: {\"metadata\":{\"provider\":\"postgresql\",\"settings\":{…}},\"objects\":…,\"vault\":…}",
+        };
+        var command = new Command("init", "create a new hub in --data: vault keys, stores and the operator token (shown once)") { stores };
         command.SetHandler(console, async (parse, ct) =>
         {
-            var (hub, token) = await Hub.InitAsync(parse.GetValue(g.Data)!, new HubOpenOptions { Migrations = HubModules.Migrations }, ct);
+            var choice = parse.GetValue(stores) is { } file ? ReadStores(file) : null;
+            var (hub, token) = await Hub.InitAsync(parse.GetValue(g.Data)!, new HubOpenOptions { Migrations = HubModules.Migrations, Stores = choice }, ct);
             await using (hub) Report(console, parse.GetValue(g.Json), hub, token.Secret);
             return HygieCli.Ok;
         });
         return command;
+    }
+
+    private static StoreChoice ReadStores(string file)
+    {
+        if (!File.Exists(file)) throw new CliException($"no such file: {file}");
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<StoreChoice>(File.ReadAllText(file), CliConsole.JsonOptions)
+                   ?? throw new CliException($"{file} is empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CliException($"{file} is not a valid store choice (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}");
+        }
     }
 
     public static void Report(CliConsole console, bool json, Hub hub, string operatorToken)

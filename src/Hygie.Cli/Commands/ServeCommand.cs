@@ -2,6 +2,7 @@ using System.CommandLine;
 using Hygie.Server;
 using Hygie.Server.Modules;
 using Hygie.Storage.Hub;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace Hygie.Cli.Commands;
@@ -34,7 +35,7 @@ public static class ServeCommand
 
             await using (hub)
             {
-                var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)! };
+                var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings() };
                 await using var app = HygieServer.Build(hub, serverOptions);
                 try
                 {
@@ -50,5 +51,16 @@ public static class ServeCommand
             return HygieCli.Ok;
         });
         return command;
+    }
+
+    /// <summary>The OpenID Connect provider, from appsettings.json (<c>Oidc</c>) overridden by <c>HYGIE__OIDC__…</c> variables; null when not configured.</summary>
+    private static Server.Auth.OidcOptions? OidcSettings()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("HYGIE__")
+            .Build();
+        var oidc = configuration.GetSection("Oidc").Get<Server.Auth.OidcOptions>();
+        return oidc is { Enabled: true } ? oidc : null;
     }
 }

@@ -87,8 +87,11 @@ public sealed class Hub : IAsyncDisposable
         try
         {
             var config = new HubConfig { HubId = $"hub-{Guid.NewGuid():N}"[..16], CreatedAt = options.Clock.GetUtcNow() };
+            if (options.Stores is { } stores)
+                config = config with { Metadata = stores.Metadata ?? config.Metadata, Objects = stores.Objects ?? config.Objects, Vault = stores.Vault ?? config.Vault };
             config.Save(staging);
-            LocalKeyringVault.Create(Path.Combine(staging, config.Vault.Path!), options.Passphrase, options.Clock).Dispose();
+            await RefuseExistingHubAsync(staging, config, ct);
+            StoreFactory.CreateVault(staging, config.Vault, options.Passphrase, options.Clock).Dispose();
             IssuedToken token;
             await using (var hub = await OpenAsync(staging, options, ct))
             {
@@ -108,6 +111,22 @@ public sealed class Hub : IAsyncDisposable
         }
     }
 
+    /// <summary>A shared metadata store (PostgreSQL) may already hold a hub: init must not add a second operator to it.</summary>
+    private static async Task RefuseExistingHubAsync(string dataDirectory, HubConfig config, CancellationToken ct)
+    {
+        await using var metadata = StoreFactory.OpenMetadata(dataDirectory, config.Metadata);
+        await using var connection = await metadata.OpenConnectionAsync(ct);
+        try
+        {
+            if ((await MigrationRunner.ReadVersionsAsync(connection, ct)).Count > 0)
+                throw new HubStateException($"the metadata store at {metadata.Location} already holds a hub: init needs an empty store", "hub-exists");
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // No schema_versions table: an empty store, as init wants.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Audit.DisposeAsync();
@@ -121,4 +140,10 @@ public sealed record HubOpenOptions
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     public string? Passphrase { get; init; } = Environment.GetEnvironmentVariable(LocalKeyringVault.PassphraseVariable);
     public IReadOnlyList<Migration> Migrations { get; init; } = [];
+
+    /// <summary>At init: where the stores live (null parts keep the embedded defaults).</summary>
+    public StoreChoice? Stores { get; init; }
 }
+
+/// <summary>The stores chosen at init, e.g. PostgreSQL, S3 and a PKCS#11 token for production.</summary>
+public sealed record StoreChoice(StoreConfig? Metadata = null, StoreConfig? Objects = null, StoreConfig? Vault = null);

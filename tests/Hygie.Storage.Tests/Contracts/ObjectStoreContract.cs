@@ -1,0 +1,244 @@
+using System.Security.Cryptography;
+using System.Text;
+using Hygie.Core.Errors;
+using Hygie.Storage.Keys;
+using Hygie.Storage.Metadata;
+using Hygie.Storage.Objects;
+using Hygie.Storage.Sealing;
+using Hygie.Testing;
+
+namespace Hygie.Storage.Tests.Contracts;
+
+/// <summary>
+/// What every object store must do: atomic writes (nothing visible before commit, nothing left after a write disposed
+/// without commit), streaming reads, not-found, listing in key order, deletion, and sealed objects end to end.
+/// Each derived class gives a fresh, empty store.
+/// </summary>
+public abstract class ObjectStoreContract : IAsyncLifetime
+{
+    /// <summary>More than one S3 part (8 MiB), so multipart uploads are exercised.</summary>
+    protected const int Large = 20 * 1024 * 1024 + 12345;
+
+    protected IObjectStore Store { get; private set; } = null!;
+
+    /// <summary>A new, empty store of the implementation under test.</summary>
+    protected abstract Task<IObjectStore> CreateStoreAsync();
+
+    protected virtual Task CleanUpAsync() => Task.CompletedTask;
+
+    public async Task InitializeAsync() => Store = await CreateStoreAsync();
+
+    public async Task DisposeAsync()
+    {
+        await CleanUpAsync();
+        (Store as IDisposable)?.Dispose();
+    }
+
+    protected async Task PutAsync(string key, byte[] content)
+    {
+        await using var write = await Store.OpenWriteAsync(key);
+        await write.WriteAsync(content);
+        await write.CommitAsync();
+    }
+
+    protected async Task<byte[]> ReadAllAsync(string key)
+    {
+        await using var read = await Store.OpenReadAsync(key);
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    private async Task<List<StoredObject>> ListAsync(string prefix = "")
+    {
+        var list = new List<StoredObject>();
+        await foreach (var o in Store.ListAsync(prefix)) list.Add(o);
+        return list;
+    }
+
+    private async Task AssertAbsentAsync(string key)
+    {
+        Assert.False(await Store.ExistsAsync(key));
+        Assert.DoesNotContain(await ListAsync(), o => o.Key == key);
+        await Assert.ThrowsAsync<NotFoundException>(() => Store.OpenReadAsync(key));
+    }
+
+    [ContractFact]
+    public async Task Committed_objects_of_any_size_read_back_whole()
+    {
+        var small = Encoding.UTF8.GetBytes("a small object");
+        var large = RandomNumberGenerator.GetBytes(Large);
+        await PutAsync("o/small", small);
+        await PutAsync("o/empty", []);
+
+        // The large one in odd-sized pieces, so part boundaries fall inside writes.
+        await using (var write = await Store.OpenWriteAsync("o/large"))
+        {
+            for (var offset = 0; offset < large.Length; offset += 1_000_003)
+                await write.WriteAsync(large.AsMemory(offset, Math.Min(1_000_003, large.Length - offset)));
+            await write.CommitAsync();
+        }
+
+        Assert.Equal(small, await ReadAllAsync("o/small"));
+        Assert.Empty(await ReadAllAsync("o/empty"));
+        Assert.Equal(SHA256.HashData(large), SHA256.HashData(await ReadAllAsync("o/large")));
+        Assert.True(await Store.ExistsAsync("o/large"));
+        var listed = await ListAsync("o/");
+        Assert.Equal(Large, listed.Single(o => o.Key == "o/large").Length);
+        Assert.Equal(0, listed.Single(o => o.Key == "o/empty").Length);
+    }
+
+    [ContractFact]
+    public async Task Synchronous_writes_work_as_the_sealing_stream_uses_them()
+    {
+        var content = RandomNumberGenerator.GetBytes(9 * 1024 * 1024 + 7);
+        await using (var write = await Store.OpenWriteAsync("sync/object"))
+        {
+            for (var offset = 0; offset < content.Length; offset += 65536)
+                write.Write(content, offset, Math.Min(65536, content.Length - offset));
+            write.Flush();
+            await write.CommitAsync();
+        }
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData(await ReadAllAsync("sync/object")));
+    }
+
+    [ContractFact]
+    public async Task A_write_disposed_without_commit_leaves_nothing()
+    {
+        await using (var write = await Store.OpenWriteAsync("gone/small"))
+            await write.WriteAsync(Encoding.UTF8.GetBytes("never committed"));
+        await using (var write = await Store.OpenWriteAsync("gone/large"))
+            await write.WriteAsync(RandomNumberGenerator.GetBytes(Large));
+        using (var write = await Store.OpenWriteAsync("gone/sync"))
+            write.Write(RandomNumberGenerator.GetBytes(9 * 1024 * 1024));
+
+        await AssertAbsentAsync("gone/small");
+        await AssertAbsentAsync("gone/large");
+        await AssertAbsentAsync("gone/sync");
+        Assert.Empty(await ListAsync());
+    }
+
+    [ContractFact]
+    public async Task Readers_never_see_a_write_in_progress_and_an_overwrite_appears_whole()
+    {
+        var first = RandomNumberGenerator.GetBytes(3000);
+        var second = RandomNumberGenerator.GetBytes(Large);
+        await PutAsync("doc/v", first);
+
+        await using (var write = await Store.OpenWriteAsync("doc/v"))
+        {
+            await write.WriteAsync(second.AsMemory(0, Large - 100));
+            // Several parts are uploaded by now; readers still see the first version, whole.
+            Assert.Equal(first, await ReadAllAsync("doc/v"));
+            Assert.Equal(3000, (await ListAsync("doc/")).Single().Length);
+            await AssertAbsentAsync("doc/w");
+
+            await write.WriteAsync(second.AsMemory(Large - 100));
+            await write.CommitAsync();
+        }
+        Assert.Equal(SHA256.HashData(second), SHA256.HashData(await ReadAllAsync("doc/v")));
+
+        // A new object under a new key stays invisible until its commit.
+        await using (var write = await Store.OpenWriteAsync("doc/w"))
+        {
+            await write.WriteAsync(second);
+            await AssertAbsentAsync("doc/w");
+            await write.CommitAsync();
+        }
+        Assert.True(await Store.ExistsAsync("doc/w"));
+    }
+
+    [ContractFact]
+    public async Task A_missing_object_is_not_found_and_named()
+    {
+        var e = await Assert.ThrowsAsync<NotFoundException>(() => Store.OpenReadAsync("nowhere/object-1"));
+        Assert.Contains("nowhere/object-1", e.Message);
+        Assert.Contains(Store.Location, e.Message);
+        Assert.False(await Store.ExistsAsync("nowhere/object-1"));
+    }
+
+    [ContractFact]
+    public async Task Listing_filters_by_prefix_in_key_order_with_lengths()
+    {
+        string[] keys = ["b/2", "a/1", "a/3", "a/2", "ab/1", "b/1", "c", "a/10"];
+        for (var i = 0; i < keys.Length; i++) await PutAsync(keys[i], new byte[i + 1]);
+
+        var all = await ListAsync();
+        Assert.Equal(keys.Order(StringComparer.Ordinal), all.Select(o => o.Key));
+        Assert.Equal(Array.IndexOf(keys, "ab/1") + 1, all.Single(o => o.Key == "ab/1").Length);
+        Assert.Equal(["a/1", "a/10", "a/2", "a/3"], (await ListAsync("a/")).Select(o => o.Key));
+        Assert.Equal(["a/1", "a/10", "a/2", "a/3", "ab/1"], (await ListAsync("a")).Select(o => o.Key));
+        Assert.Empty(await ListAsync("z"));
+    }
+
+    [ContractFact]
+    public async Task Delete_removes_an_object_and_tolerates_a_missing_one()
+    {
+        await PutAsync("d/1", [1, 2, 3]);
+        await PutAsync("d/2", [4]);
+        await Store.DeleteAsync("d/1");
+        await AssertAbsentAsync("d/1");
+        Assert.Equal([4], await ReadAllAsync("d/2"));
+        await Store.DeleteAsync("d/1");
+        await Store.DeleteAsync("d/never-was");
+    }
+
+    [ContractFact]
+    public async Task Keys_that_could_escape_or_collide_are_refused()
+    {
+        foreach (var key in new[] { "../x", "a/../../x", "/abs", "A/b", "a//b", "a/", "", "a b" })
+        {
+            await Assert.ThrowsAsync<ValidationFailedException>(() => Store.OpenWriteAsync(key));
+            await Assert.ThrowsAnyAsync<ValidationFailedException>(() => Store.OpenReadAsync(key));
+        }
+    }
+
+    [ContractFact]
+    public async Task Sealed_objects_round_trip_and_a_renamed_copy_is_detected()
+    {
+        using var directory = new TempDirectory("hygie-sealed");
+        await using var metadata = new SqliteMetadataStore(directory.Combine("metadata.db"));
+        await MigrationRunner.ApplyAsync(metadata, Hub.Hub.StorageMigrations, TimeProvider.System);
+        using var vault = LocalKeyringVault.Create(directory.Combine("keyring.json"), null, TimeProvider.System);
+        var ring = new KeyRing(metadata, vault, TimeProvider.System);
+        var sealedStore = new SealedObjectStore(Store, ring);
+        var keyId = await ring.CreateAsync("dataset", "ds-contract");
+
+        var marker = Encoding.UTF8.GetBytes("PLAINTEXT-MARKER-0123456789");
+        var plain = new byte[3 * 1024 * 1024 + 17];
+        RandomNumberGenerator.Fill(plain);
+        marker.CopyTo(plain, 1000);
+
+        var info = await sealedStore.WriteAsync("datasets/ds-contract/part-0001", keyId, async (sink, ct) =>
+        {
+            for (var offset = 0; offset < plain.Length; offset += 100_000)
+                await sink.WriteAsync(plain.AsMemory(offset, Math.Min(100_000, plain.Length - offset)), ct);
+        });
+        Assert.Equal(plain.Length, info.PlaintextLength);
+
+        var raw = await ReadAllAsync("datasets/ds-contract/part-0001");
+        Assert.Equal(info.CiphertextLength, raw.Length);
+        Assert.True(raw.AsSpan().IndexOf(marker) < 0, "the plaintext must not reach the object store");
+
+        using (var read = await sealedStore.OpenReadAsync("datasets/ds-contract/part-0001"))
+        using (var copy = new MemoryStream())
+        {
+            await read.CopyToAsync(copy);
+            Assert.Equal(SHA256.HashData(plain), SHA256.HashData(copy.ToArray()));
+        }
+        Assert.Equal(info.SealDigest, await sealedStore.VerifyAsync("datasets/ds-contract/part-0001"));
+
+        // The same ciphertext under another object id does not unseal: objects are bound to their id.
+        await PutAsync("datasets/ds-contract/part-0002", raw);
+        await Assert.ThrowsAsync<IntegrityException>(() => sealedStore.VerifyAsync("datasets/ds-contract/part-0002"));
+
+        // A failed seal (the writer throws) leaves no object behind.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sealedStore.WriteAsync("datasets/ds-contract/part-0003", keyId,
+            async (sink, ct) =>
+            {
+                await sink.WriteAsync(plain.AsMemory(0, 2_000_000), ct);
+                throw new InvalidOperationException("the source broke");
+            }));
+        await AssertAbsentAsync("datasets/ds-contract/part-0003");
+    }
+}
