@@ -192,7 +192,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             var partNo = 0;
             while (pending is not null)
             {
-                var objectId = $"datasets/{dataset}/{depositId}/{schema.Name}-{++partNo}.parquet";
+                var objectId = $"datasets/{dataset}/{depositId}/{schema.Name.ToLowerInvariant()}-{++partNo}.parquet";
                 var partPersons = new HashSet<string>(StringComparer.Ordinal);
                 long partRows = 0;
                 written.Add(objectId);
@@ -227,7 +227,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             string? quarantineObject = null;
             if (quarantined.Count > 0)
             {
-                quarantineObject = $"datasets/{dataset}/{depositId}/{schema.Name}.quarantine.csv";
+                quarantineObject = $"datasets/{dataset}/{depositId}/{schema.Name.ToLowerInvariant()}.quarantine.csv";
                 written.Add(quarantineObject);
                 await hub.Sealed.WriteAsync(quarantineObject, row.DataKey, async (s, token) =>
                 {
