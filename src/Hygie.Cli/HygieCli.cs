@@ -35,6 +35,7 @@ public static class HygieCli
         root.Subcommands.Add(audit);
         root.Subcommands.Add(KeysCommands.Create(g, console));
         foreach (var command in GovernanceCommands.Create(g, console)) root.Subcommands.Add(command);
+        foreach (var command in DepositCommands.Create(g, console)) root.Subcommands.Add(command);
         return root;
     }
 }
