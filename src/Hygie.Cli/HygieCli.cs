@@ -45,6 +45,7 @@ public static class HygieCli
         root.Subcommands.Add(FhirCommands.Tenants(g, console));
         root.Subcommands.Add(FhirCommands.Alerts(g, console));
         foreach (var command in AnalysisCommands.Create(g, console)) root.Subcommands.Add(command);
+        foreach (var command in DepositCommands.Create(g, console)) root.Subcommands.Add(command);
         return root;
     }
 }

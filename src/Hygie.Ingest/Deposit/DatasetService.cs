@@ -1,0 +1,342 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Hygie.Core.Audit;
+using Hygie.Core.Catalog;
+using Hygie.Core.Deidentification;
+using Hygie.Core.Errors;
+using Hygie.Core.Pseudonymization;
+using Hygie.Ingest.BuiltIn;
+using Hygie.Ingest.Csv;
+using Hygie.Ingest.Deidentification;
+using Hygie.Ingest.Schemas;
+using Hygie.Storage.Hub;
+using Hygie.Storage.Metadata;
+
+namespace Hygie.Ingest.Deposit;
+
+/// <summary>
+/// The hub's datasets: creation (with their data key), the catalogue (<see cref="IDatasetCatalog"/>), the manifest of
+/// sealed Parquet parts (<see cref="IDatasetFiles"/>) and SNDS deposits, all or nothing.
+/// </summary>
+public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetFiles
+{
+    public const string LinkagePurpose = "linkage";
+    public const string LinkageOwner = "hub";
+
+    /// <summary>Rows per Parquet part before a new part is rolled.</summary>
+    public long RowsPerPart { get; init; } = 4_000_000;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    private static partial Regex NamePattern();
+
+    public async Task<DatasetDescription> CreateAsync(string actor, NewDataset request, CancellationToken ct = default)
+    {
+        var name = request.Name?.Trim() ?? "";
+        if (!NamePattern().IsMatch(name)) throw new ValidationFailedException("a dataset name is 1–63 lowercase letters, digits, - or _", "name");
+        var kind = request.Kind?.Trim().ToLowerInvariant();
+        if (kind is not ("snds" or "fhir")) throw new ValidationFailedException("kind is snds or fhir", "kind");
+        var classification = request.Classification?.Trim();
+        if (string.IsNullOrEmpty(classification)) throw new ValidationFailedException("give the dataset's classification", "classification");
+        if (await FindAsync(name, ct) is not null) throw new ConflictException($"dataset {name} exists", "dataset-exists");
+        var now = hub.Clock.GetUtcNow();
+        var entry = new AuditEntry(actor, "dataset.create", $"dataset:{name}", AuditOutcome.Success, null,
+            new Dictionary<string, string> { ["kind"] = kind, ["classification"] = classification });
+        await hub.Audit.CommitWithAsync([entry], async (c, tx) =>
+        {
+            var key = await hub.Keys.CreateAsync("dataset", name, c, tx, ct);
+            await using var cmd = c.Command("""
+                INSERT INTO ing_datasets (name, kind, classification, description, coverage_start, coverage_end, data_key, created_at, created_by)
+                VALUES (@n, @k, @c, @d, @cs, @ce, @key, @at, @by)
+                """, tx);
+            cmd.AddParameter("n", name).AddParameter("k", kind).AddParameter("c", classification).AddParameter("d", request.Description)
+                .AddParameter("cs", request.CoverageStart?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
+                .AddParameter("ce", request.CoverageEnd?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
+                .AddParameter("key", key).AddParameter("at", now.ToString("O")).AddParameter("by", actor);
+            await cmd.ExecuteNonQueryAsync(ct);
+            return 0;
+        }, ct);
+        return (await FindAsync(name, ct))!;
+    }
+
+    public async Task<IReadOnlyList<DatasetDescription>> ListAsync(CancellationToken ct = default)
+    {
+        var names = new List<string>();
+        await using (var c = await hub.Metadata.OpenConnectionAsync(ct))
+        await using (var cmd = c.Command("SELECT name FROM ing_datasets ORDER BY name"))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct)) names.Add(r.GetString(0));
+        var result = new List<DatasetDescription>();
+        foreach (var n in names) result.Add((await FindAsync(n, ct))!);
+        return result;
+    }
+
+    public async Task<DatasetDescription?> FindAsync(string dataset, CancellationToken ct = default) =>
+        (await RowAsync(dataset, ct))?.Description;
+
+    private sealed record DatasetRow(DatasetDescription Description, string DataKey, DateTimeOffset Created, string CreatedBy);
+
+    private async Task<DatasetRow?> RowAsync(string dataset, CancellationToken ct)
+    {
+        await using var c = await hub.Metadata.OpenConnectionAsync(ct);
+        string name, kind, classification, key, by; string? description, cs, ce; DateTimeOffset created;
+        await using (var cmd = c.Command("SELECT name, kind, classification, description, coverage_start, coverage_end, data_key, created_at, created_by FROM ing_datasets WHERE name = @n"))
+        {
+            cmd.AddParameter("n", dataset);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            if (!await r.ReadAsync(ct)) return null;
+            (name, kind, classification, description, cs, ce, key) = (r.GetString(0), r.GetString(1), r.GetString(2), r.GetNullableString(3), r.GetNullableString(4), r.GetNullableString(5), r.GetString(6));
+            created = DateTimeOffset.Parse(r.GetString(7), CultureInfo.InvariantCulture);
+            by = r.GetString(8);
+        }
+        var tables = new List<(string Name, string? Description, long Rows, long Persons)>();
+        await using (var cmd = c.Command("SELECT name, description, rows_count, persons FROM ing_tables WHERE dataset = @n ORDER BY name"))
+        {
+            cmd.AddParameter("n", name);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct)) tables.Add((r.GetString(0), r.GetNullableString(1), r.GetInt64Value(2), r.GetInt64Value(3)));
+        }
+        var columns = new List<(string Table, ColumnDescription Column)>();
+        await using (var cmd = c.Command("SELECT table_name, name, type, description, is_person, is_date FROM ing_columns WHERE dataset = @n ORDER BY table_name, ordinal"))
+        {
+            cmd.AddParameter("n", name);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                columns.Add((r.GetString(0), new ColumnDescription(r.GetString(1), r.GetString(2), r.GetNullableString(3), r.GetInt64Value(4) != 0, r.GetInt64Value(5) != 0)));
+        }
+        var described = tables.Select(t => new TableDescription(t.Name, t.Description, t.Rows, t.Persons,
+            columns.Where(x => x.Table == t.Name).Select(x => x.Column).ToList())).ToList();
+        return new DatasetRow(new DatasetDescription(name, kind, classification, description, Date(cs), Date(ce), described), key, created, by);
+    }
+
+    private static DateOnly? Date(string? text) => text is null ? null : DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public async Task<DatasetDetails> ShowAsync(string dataset, CancellationToken ct = default)
+    {
+        var row = await RowAsync(dataset, ct) ?? throw new NotFoundException($"no dataset {dataset}", "unknown-dataset");
+        var parts = await PartsOfAsync(dataset, null, ct);
+        var deposits = new List<DepositSummary>();
+        await using (var c = await hub.Metadata.OpenConnectionAsync(ct))
+        await using (var cmd = c.Command("""
+            SELECT id, table_name, producer, started_at, finished_at, status, rows_read, rows_stored, rows_rejected, persons, report
+            FROM ing_deposits WHERE dataset = @n ORDER BY started_at
+            """))
+        {
+            cmd.AddParameter("n", dataset);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var id = r.GetString(0);
+                deposits.Add(new DepositSummary(id, r.GetString(1), r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
+                    DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture), r.GetString(5), r.GetInt64Value(6), r.GetInt64Value(7),
+                    r.GetInt64Value(8), r.GetInt64Value(9), parts.Where(p => p.Part.DepositId == id).Select(p => p.Part).ToList(), r.GetNullableString(10)));
+            }
+        }
+        return new DatasetDetails(row.Description, row.Created, row.CreatedBy, deposits);
+    }
+
+    public async Task<IReadOnlyList<StoredTablePart>> PartsAsync(string dataset, string table, CancellationToken ct = default) =>
+        (await PartsOfAsync(dataset, table, ct)).Select(p => p.Part).ToList();
+
+    private async Task<List<(string Table, StoredTablePart Part)>> PartsOfAsync(string dataset, string? table, CancellationToken ct)
+    {
+        var result = new List<(string, StoredTablePart)>();
+        await using var c = await hub.Metadata.OpenConnectionAsync(ct);
+        await using var cmd = c.Command(
+            "SELECT table_name, object_id, rows_count, persons, seal_digest, deposit_id FROM ing_parts WHERE dataset = @d" +
+            (table is null ? "" : " AND table_name = @t") + " ORDER BY seq");
+        cmd.AddParameter("d", dataset);
+        if (table is not null) cmd.AddParameter("t", table);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            result.Add((r.GetString(0), new StoredTablePart(r.GetString(1), r.GetInt64Value(2), r.GetInt64Value(3), r.GetString(4), r.GetString(5))));
+        return result;
+    }
+
+    /// <summary>
+    /// Deposits one SNDS table read from <paramref name="csv"/>: parsed and validated against the table's schema,
+    /// de-identified with the SNDS default profile, written as sealed Parquet parts, then made visible in one
+    /// transaction with its audit event. On any failure (bad rows in fail mode, header mismatch, client gone) the
+    /// written objects are deleted, the failed deposit is recorded with its error report, and the error is rethrown.
+    /// </summary>
+    public async Task<DepositReport> DepositSndsAsync(string actor, string dataset, SndsDepositRequest request, Stream csv, CancellationToken ct = default)
+    {
+        var row = await RowAsync(dataset, ct) ?? throw new NotFoundException($"no dataset {dataset}", "unknown-dataset");
+        if (row.Description.Kind != "snds") throw new ValidationFailedException($"dataset {dataset} is {row.Description.Kind}: SNDS tables go to an snds dataset", "dataset", "wrong-kind");
+        var table = (request.Table ?? "").Trim();
+        var schema = BuiltInTables.Find(table) ?? throw new NotFoundException($"unknown table {table}: no schema describes it", "unknown-table");
+        var fileName = Path.GetFileName(request.FileName ?? table + ".csv");
+        var depositId = $"dep-{hub.Clock.GetUtcNow():yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5))}";
+        var started = hub.Clock.GetUtcNow();
+        var written = new List<string>();
+        var parts = new List<StoredTablePart>();
+        long rowsRead = 0, stored = 0, rejected = 0;
+        var quarantined = new List<QuarantinedRow>();
+        var errors = new List<RowError>();
+        var persons = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            var linkageId = await hub.Keys.GetOrCreateIdAsync(LinkagePurpose, LinkageOwner, ct);
+            using var pseudonymizer = new Pseudonymizer(await hub.Keys.GetAsync(linkageId, ct), new PseudonymizerOptions { CacheCapacity = 100_000 });
+            using var reader = new SndsCsvReader(csv, schema, new CsvReadOptions
+            {
+                Delimiter = request.Delimiter, FileName = fileName,
+                OnError = request.Quarantine ? RowErrorMode.Quarantine : RowErrorMode.Fail,
+            }, leaveOpen: true);
+            await reader.ReadHeaderAsync(ct);
+            var plan = new BatchDeidentifier(schema, reader.Header, DeidentificationProfile.SndsDefault, pseudonymizer, new PersonAliases(), null, fileName);
+            var pending = await reader.ReadBatchAsync(ct);
+            if (pending is null && reader.RowsRejected == 0) throw new ValidationFailedException($"{fileName}: no rows after the header", null, "empty-file");
+            var partNo = 0;
+            while (pending is not null)
+            {
+                var objectId = $"datasets/{dataset}/{depositId}/{schema.Name.ToLowerInvariant()}-{++partNo}.parquet";
+                var partPersons = new HashSet<string>(StringComparer.Ordinal);
+                long partRows = 0;
+                written.Add(objectId);
+                var info = await hub.Sealed.WriteAsync(objectId, row.DataKey, async (stream, token) =>
+                {
+                    await using var writer = await ParquetPartWriter.CreateAsync(plan.OutputSchema, plan.HasPersonId, stream, token);
+                    while (pending is not null)
+                    {
+                        quarantined.AddRange(pending.Quarantined);
+                        if (pending.Count > 0)
+                        {
+                            using var clean = plan.Apply(pending);
+                            if (clean.PersonIds is { } ids)
+                                for (var i = 0; i < clean.Count; i++) if (ids[i] is { } id) partPersons.Add(id);
+                            await writer.WriteAsync(clean, token);
+                            partRows += clean.Count;
+                        }
+                        else pending.Dispose();
+                        pending = partRows >= RowsPerPart ? null : await reader.ReadBatchAsync(token);
+                        if (partRows >= RowsPerPart) break;
+                    }
+                }, ct);
+                persons.UnionWith(partPersons);
+                stored += partRows;
+                parts.Add(new StoredTablePart(objectId, partRows, partPersons.Count, info.SealDigest, depositId));
+                if (partRows >= RowsPerPart) pending = await reader.ReadBatchAsync(ct);
+            }
+            rowsRead = reader.RowsRead;
+            rejected = reader.RowsRejected;
+            errors.AddRange(reader.Errors);
+
+            string? quarantineObject = null;
+            if (quarantined.Count > 0)
+            {
+                quarantineObject = $"datasets/{dataset}/{depositId}/{schema.Name.ToLowerInvariant()}.quarantine.csv";
+                written.Add(quarantineObject);
+                await hub.Sealed.WriteAsync(quarantineObject, row.DataKey, async (s, token) =>
+                {
+                    var header = Encoding.UTF8.GetBytes(string.Join(reader.Delimiter, reader.Header) + "\n");
+                    await s.WriteAsync(header, token);
+                    foreach (var q in quarantined) { await s.WriteAsync(q.Raw, token); s.WriteByte((byte)'\n'); }
+                }, ct);
+            }
+
+            var report = new DepositReport(depositId, dataset, schema.Name, "stored", rowsRead, stored, rejected, persons.Count, parts,
+                errors.Select(e => e.ToProblemMember()).ToList(), quarantineObject);
+            var entry = new AuditEntry(actor, "dataset.deposit", $"dataset:{dataset}", AuditOutcome.Success, null, new Dictionary<string, string>
+            {
+                ["deposit"] = depositId, ["table"] = schema.Name, ["rows"] = stored.ToString(CultureInfo.InvariantCulture),
+                ["rejected"] = rejected.ToString(CultureInfo.InvariantCulture), ["parts"] = parts.Count.ToString(CultureInfo.InvariantCulture),
+            });
+            await hub.Audit.CommitWithAsync([entry], async (c, tx) =>
+            {
+                await RecordDepositAsync(c, tx, depositId, dataset, schema.Name, actor, started, "stored", rowsRead, stored, rejected, persons.Count,
+                    quarantineObject, errors.Count == 0 ? null : string.Join("\n", errors.Take(100).Select(e => e.Message)), ct);
+                foreach (var p in parts)
+                {
+                    await using var cmd = c.Command("""
+                        INSERT INTO ing_parts (object_id, dataset, table_name, deposit_id, rows_count, persons, seal_digest)
+                        VALUES (@o, @d, @t, @dep, @r, @p, @s)
+                        """, tx);
+                    cmd.AddParameter("o", p.ObjectId).AddParameter("d", dataset).AddParameter("t", schema.Name).AddParameter("dep", depositId)
+                        .AddParameter("r", p.Rows).AddParameter("p", p.Persons).AddParameter("s", p.SealDigest);
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+                await UpsertTableAsync(c, tx, dataset, schema, plan, stored, persons.Count, ct);
+                return 0;
+            }, ct);
+            return report;
+        }
+        catch (Exception e)
+        {
+            foreach (var o in written)
+                try { await hub.Objects.DeleteAsync(o, CancellationToken.None); } catch { /* best effort: unreferenced by any manifest */ }
+            var reason = e is HygieException h ? h.Message : e is OperationCanceledException or IOException ? "the upload was interrupted" : "internal error";
+            if (e is HygieException he) he.Extensions["deposit"] = depositId;
+            try
+            {
+                var entry = new AuditEntry(actor, "dataset.deposit", $"dataset:{dataset}", AuditOutcome.Failed, reason,
+                    new Dictionary<string, string> { ["deposit"] = depositId, ["table"] = schema.Name });
+                await hub.Audit.CommitWithAsync([entry], async (c, tx) =>
+                {
+                    var report = e is RowErrorsException rows ? string.Join("\n", rows.Errors.Select(x => x.Message)) : reason;
+                    await RecordDepositAsync(c, tx, depositId, dataset, schema.Name, actor, started, "refused", rowsRead, 0, rejected, 0, null, report, CancellationToken.None);
+                    return 0;
+                }, CancellationToken.None);
+            }
+            catch { /* the original error matters more */ }
+            throw;
+        }
+    }
+
+    private async Task RecordDepositAsync(DbConnection c, DbTransaction tx, string id, string dataset, string table, string producer, DateTimeOffset started,
+        string status, long read, long stored, long rejected, long persons, string? quarantine, string? report, CancellationToken ct)
+    {
+        await using var cmd = c.Command("""
+            INSERT INTO ing_deposits (id, dataset, table_name, producer, started_at, finished_at, status, rows_read, rows_stored, rows_rejected, persons, quarantine_object, report)
+            VALUES (@id, @d, @t, @p, @s, @f, @st, @r, @w, @x, @n, @q, @rep)
+            """, tx);
+        cmd.AddParameter("id", id).AddParameter("d", dataset).AddParameter("t", table).AddParameter("p", producer)
+            .AddParameter("s", started.ToString("O")).AddParameter("f", hub.Clock.GetUtcNow().ToString("O")).AddParameter("st", status)
+            .AddParameter("r", read).AddParameter("w", stored).AddParameter("x", rejected).AddParameter("n", persons)
+            .AddParameter("q", quarantine).AddParameter("rep", report);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static readonly string[] DateColumns = ["EXE_SOI_DTD", "ENT_DAT", "BEN_DCD_DTE"];
+
+    private static async Task UpsertTableAsync(DbConnection c, DbTransaction tx, string dataset, TableSchema schema, BatchDeidentifier plan,
+        long rows, long persons, CancellationToken ct)
+    {
+        bool exists;
+        await using (var find = c.Command("SELECT rows_count FROM ing_tables WHERE dataset = @d AND name = @t", tx))
+        {
+            find.AddParameter("d", dataset).AddParameter("t", schema.Name);
+            exists = await find.ExecuteScalarAsync(ct) is not null;
+        }
+        if (exists)
+        {
+            await using var up = c.Command("UPDATE ing_tables SET rows_count = rows_count + @r, persons = persons + @p WHERE dataset = @d AND name = @t", tx);
+            up.AddParameter("r", rows).AddParameter("p", persons).AddParameter("d", dataset).AddParameter("t", schema.Name);
+            await up.ExecuteNonQueryAsync(ct);
+            return;
+        }
+        await using (var ins = c.Command("INSERT INTO ing_tables (dataset, name, description, rows_count, persons) VALUES (@d, @t, @desc, @r, @p)", tx))
+        {
+            ins.AddParameter("d", dataset).AddParameter("t", schema.Name).AddParameter("desc", string.IsNullOrEmpty(schema.Title) ? null : schema.Title)
+                .AddParameter("r", rows).AddParameter("p", persons);
+            await ins.ExecuteNonQueryAsync(ct);
+        }
+        var fields = plan.OutputSchema.Fields;
+        var dateColumn = DateColumns.FirstOrDefault(d => fields.Any(f => string.Equals(f.Name, d, StringComparison.OrdinalIgnoreCase) && f.Type == FieldType.Date));
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var f = fields[i];
+            await using var col = c.Command("""
+                INSERT INTO ing_columns (dataset, table_name, ordinal, name, type, description, is_person, is_date)
+                VALUES (@d, @t, @o, @n, @ty, @desc, @ip, @id)
+                """, tx);
+            col.AddParameter("d", dataset).AddParameter("t", schema.Name).AddParameter("o", i).AddParameter("n", f.Name)
+                .AddParameter("ty", f.Type.ToSchemaName()).AddParameter("desc", string.IsNullOrEmpty(f.Description) ? null : f.Description)
+                .AddParameter("ip", f.Name == BatchDeidentifier.PersonIdColumn ? 1 : 0)
+                .AddParameter("id", string.Equals(f.Name, dateColumn, StringComparison.OrdinalIgnoreCase) ? 1 : 0);
+            await col.ExecuteNonQueryAsync(ct);
+        }
+    }
+}
