@@ -320,8 +320,11 @@ public static class HubMigration
                 }
             }
 
-            var copied = await ObjectTransfer.AtLocationAsync(targetName, $"write {o.Key}", () => ObjectTransfer.CopyAndCheckAsync(source, o.Key, target, o.Key, deferDurability: true,
-                () => run.Request.Hook?.Invoke("object.copied", o.Key), token));
+            var streamed = await ObjectTransfer.AtLocationAsync(targetName, $"write {o.Key}",
+                () => ObjectTransfer.CopyFastAsync(source, o.Key, target, o.Key, deferDurability: true, token));
+            run.Request.Hook?.Invoke("object.copied", o.Key);
+            var copied = await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key} back",
+                () => ObjectTransfer.CheckCopyAsync(source, o.Key, target, o.Key, streamed, token));
             if (copied is null)
                 throw new IntegrityException(
                     $"object '{o.Key}' at location '{targetName}' does not match the source after copying it: the target altered or lost bytes", "migration-target-altered");
