@@ -84,7 +84,16 @@ public static class HubMigration
         if (!request.Switch)
             return run.Result(MigrationRecord.Copied, resumed, false);
 
-        await SwitchAsync(run, target, ct);
+        try
+        {
+            await SwitchAsync(run, target, ct);
+        }
+        catch (HygieException e)
+        {
+            await hub.Audit.AppendAsync(new AuditEntry(actor, "hub.migrate.switch", record.Id,
+                e.Code == "hub-locked" ? AuditOutcome.Refused : AuditOutcome.Failed, e.Message), CancellationToken.None);
+            throw;
+        }
 
         // The hub now lives on the new stores: the switch is recorded there.
         await using (var moved = await Hub.Hub.OpenAsync(hub.DataDirectory, request.OpenOptions, ct))
