@@ -21,25 +21,32 @@ public static class ObjectTransfer
     }
 
     /// <summary>
-    /// Copies an object and proves the copy: directly when the target can take it from the source itself
-    /// (<see cref="IObjectCopyTarget"/>), then both read back and compared byte for byte (the digest's
-    /// <see cref="ObjectDigest.Sha256"/> is then empty: nothing was hashed); streamed otherwise, the source hashed on
-    /// the way and the target read back and hashed. Returns null when the target does not hold the source's bytes.
+    /// Copies an object as fast as the stores allow: directly when the target can take it from the source itself
+    /// (<see cref="IObjectCopyTarget"/>; returns null), streamed otherwise (returns the digest of the streamed bytes).
+    /// Prove the copy with <see cref="CheckCopyAsync"/>.
     /// </summary>
     /// <param name="deferDurability">a direct copy may wait for <see cref="IObjectCopyTarget.MakeDurableAsync"/> to survive a power loss.</param>
-    public static async Task<ObjectDigest?> CopyAndCheckAsync(IObjectStore from, string fromKey, IObjectStore to, string toKey, bool deferDurability,
-        Action? afterCopy, CancellationToken ct)
+    public static async Task<ObjectDigest?> CopyFastAsync(IObjectStore from, string fromKey, IObjectStore to, string toKey, bool deferDurability, CancellationToken ct)
     {
         if (to is IObjectCopyTarget direct && await direct.TryCopyFromAsync(from, fromKey, toKey, deferDurability, ct))
+            return null;
+        return await CopyAsync(from, fromKey, to, toKey, ct);
+    }
+
+    /// <summary>
+    /// Whether the target now holds the source's bytes: compared byte for byte after a direct copy (the digest's
+    /// <see cref="ObjectDigest.Sha256"/> is then empty: nothing was hashed), the target hashed against
+    /// <paramref name="streamed"/> otherwise. Returns the target's digest, or null when it differs.
+    /// </summary>
+    public static async Task<ObjectDigest?> CheckCopyAsync(IObjectStore from, string fromKey, IObjectStore to, string toKey, ObjectDigest? streamed, CancellationToken ct)
+    {
+        if (streamed is null)
         {
-            afterCopy?.Invoke();
             var (same, there) = await CompareAsync(from, fromKey, to, toKey, hash: false, ct);
             return same ? there : null;
         }
-        var copied = await CopyAsync(from, fromKey, to, toKey, ct);
-        afterCopy?.Invoke();
         var check = await DigestAsync(to, toKey, ct);
-        return check == copied ? check : null;
+        return check == streamed ? check : null;
     }
 
     /// <summary>Whether two objects hold the same bytes (compared, not hashed), and the length (and SHA-256 when <paramref name="hash"/>) of the second.</summary>

@@ -84,7 +84,16 @@ public static class HubMigration
         if (!request.Switch)
             return run.Result(MigrationRecord.Copied, resumed, false);
 
-        await SwitchAsync(run, target, ct);
+        try
+        {
+            await SwitchAsync(run, target, ct);
+        }
+        catch (HygieException e)
+        {
+            await hub.Audit.AppendAsync(new AuditEntry(actor, "hub.migrate.switch", record.Id,
+                e.Code == "hub-locked" ? AuditOutcome.Refused : AuditOutcome.Failed, e.Message), CancellationToken.None);
+            throw;
+        }
 
         // The hub now lives on the new stores: the switch is recorded there.
         await using (var moved = await Hub.Hub.OpenAsync(hub.DataDirectory, request.OpenOptions, ct))
@@ -320,8 +329,11 @@ public static class HubMigration
                 }
             }
 
-            var copied = await ObjectTransfer.AtLocationAsync(targetName, $"write {o.Key}", () => ObjectTransfer.CopyAndCheckAsync(source, o.Key, target, o.Key, deferDurability: true,
-                () => run.Request.Hook?.Invoke("object.copied", o.Key), token));
+            var streamed = await ObjectTransfer.AtLocationAsync(targetName, $"write {o.Key}",
+                () => ObjectTransfer.CopyFastAsync(source, o.Key, target, o.Key, deferDurability: true, token));
+            run.Request.Hook?.Invoke("object.copied", o.Key);
+            var copied = await ObjectTransfer.AtLocationAsync(targetName, $"read {o.Key} back",
+                () => ObjectTransfer.CheckCopyAsync(source, o.Key, target, o.Key, streamed, token));
             if (copied is null)
                 throw new IntegrityException(
                     $"object '{o.Key}' at location '{targetName}' does not match the source after copying it: the target altered or lost bytes", "migration-target-altered");

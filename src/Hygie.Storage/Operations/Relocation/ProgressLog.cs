@@ -19,6 +19,7 @@ internal sealed class ProgressLog(IMetadataStore store, string migrationId, Time
     private readonly SemaphoreSlim _writer = new(1, 1);
     private List<(string Key, long Size, string Sha256)> _pending = [];
     private readonly Stopwatch _sinceFlush = Stopwatch.StartNew();
+    private int _flushing;
     private DbConnection? _connection;
     private DbTransaction? _tx;
 
@@ -37,13 +38,16 @@ internal sealed class ProgressLog(IMetadataStore store, string migrationId, Time
 
     public async Task MarkVerifiedAsync(string key, long size, string sha256, CancellationToken ct)
     {
-        bool flush;
+        bool due;
         lock (_gate)
         {
             _pending.Add((key, size, sha256));
-            flush = _pending.Count >= BatchSize || _sinceFlush.Elapsed >= BatchAge;
+            due = _pending.Count >= BatchSize || _sinceFlush.Elapsed >= BatchAge;
         }
-        if (flush) await FlushAsync(ct);
+        // One worker records a due batch; the others go on copying (what they add waits for the next batch).
+        if (!due || Interlocked.CompareExchange(ref _flushing, 1, 0) != 0) return;
+        try { await FlushAsync(ct); }
+        finally { Volatile.Write(ref _flushing, 0); }
     }
 
     /// <summary>Forgets an object (altered or gone at the target, or deleted from the source): it will be copied again.</summary>
