@@ -5,6 +5,8 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
 {
     ["seal"] = SealBenchmark.RunAsync,
     ["audit"] = AuditBenchmark.RunAsync,
+    ["fhir-load"] = FhirBenchmark.LoadAsync,
+    ["fhir-search"] = FhirBenchmark.SearchAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
