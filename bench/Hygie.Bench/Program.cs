@@ -6,6 +6,8 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
     ["seal"] = SealBenchmark.RunAsync,
     ["audit"] = AuditBenchmark.RunAsync,
     ["migrate"] = MigrateBenchmark.RunAsync,
+    ["fhir-load"] = FhirBenchmark.LoadAsync,
+    ["fhir-search"] = FhirBenchmark.SearchAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))

@@ -71,9 +71,11 @@ public sealed partial class BundleProcessor(FhirStore store)
             if (root.TryGetProperty("entry", out var list))
             {
                 if (list.ValueKind != JsonValueKind.Array) throw FhirException.BadRequest("Bundle.entry must be an array", "Bundle.entry");
-                var index = 0;
-                foreach (var element in list.EnumerateArray())
-                    entries.Add(ParseEntry(ctx, element, index++));
+                // Strict parsing is the costliest step of a large bundle: entries are parsed on every core.
+                var elements = list.EnumerateArray().ToArray();
+                var parsed = new EntryOperation[elements.Length];
+                Parallel.For(0, elements.Length, i => parsed[i] = ParseEntry(ctx, elements[i], i));
+                entries.AddRange(parsed);
             }
             return (kind!, entries);
         }
@@ -162,6 +164,7 @@ public sealed partial class BundleProcessor(FhirStore store)
             if (op.Method == "POST" && op.IfNoneExist is null) op.Id = Guid.NewGuid().ToString();
             if (op.FullUrl is not null && op.Id is not null && op.Method is "POST" or "PUT") map[op.FullUrl] = $"{op.Type}/{op.Id}";
         }
+        PrepareOutsideTheLock(ctx, entries, map);
 
         return await store.RunWriteAsync(ctx, async s =>
         {
@@ -203,6 +206,40 @@ public sealed partial class BundleProcessor(FhirStore store)
             s.Audit.Add(ctx.Audit("fhir.transaction", "Bundle", null, new Dictionary<string, string> { ["entries"] = entries.Count.ToString(CultureInfo.InvariantCulture) }));
             return Response(ctx, "transaction-response", entries);
         }, "fhir.transaction", "Bundle", ct);
+    }
+
+    /// <summary>
+    /// When nothing in the bundle depends on the store's state (no conditional entry or reference), references are
+    /// rewritten and the search index of each created resource is computed before taking the write lock, on every
+    /// core: the lock is then held for serialization, sealing and the inserts only.
+    /// </summary>
+    private static void PrepareOutsideTheLock(FhirRequestContext ctx, List<EntryOperation> entries, Dictionary<string, string> map)
+    {
+        if (entries.Any(e => e.IsConditional)) return;
+        var creates = entries.Where(e => e.Method == "POST" && e.Resource is not null and not Parameters and not Hl7.Fhir.Model.Subscription).ToList();
+        foreach (var op in creates)
+            if (References.All(op.Resource!).Any(r => r.Reference is { } v && ConditionalReference().IsMatch(v))) return;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<(EntryOperation Op, FhirException Error)>();
+        Parallel.ForEach(creates, op =>
+        {
+            try
+            {
+                foreach (var reference in References.All(op.Resource!))
+                    if (reference.Reference is { } value && map.TryGetValue(value, out var local)) reference.Reference = local;
+                References.CheckTenant(op.Resource!, ctx);
+                op.Resource!.Id = op.Id;
+                op.PreparedIndex = IndexExtractor.Extract(op.Resource, ctx.Tenant.Hasher, ctx.Tenant.Tenant.NameSearch);
+            }
+            catch (FhirException e)
+            {
+                failures.Add((op, e));
+            }
+        });
+        if (!failures.IsEmpty)
+        {
+            var (op, error) = failures.MinBy(f => f.Op.Index);
+            throw error.InEntry(op.Index, op.FullUrl);
+        }
     }
 
     private static FhirException Located(FhirException e, EntryOperation op)

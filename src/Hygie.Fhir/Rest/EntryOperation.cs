@@ -21,6 +21,9 @@ public sealed class EntryOperation
     public bool History { get; private set; }
     public Resource? Resource { get; set; }
     public byte[]? PatchBody { get; init; }
+
+    /// <summary>The search index of <see cref="Resource"/>, when it could be computed before the write lock.</summary>
+    public Search.ResourceIndex? PreparedIndex { get; set; }
     public string? PatchContentType { get; init; }
     public string? IfMatch { get; init; }
     public string? IfNoneExist { get; init; }

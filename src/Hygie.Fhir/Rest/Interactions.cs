@@ -58,7 +58,7 @@ public static class Interactions
         }
         var resource = op.Resource!;
         resource.Id = op.Id ??= Guid.NewGuid().ToString();
-        var written = await s.WriteAsync(resource, null, "POST");
+        var written = await s.WriteAsync(resource, null, "POST", op.PreparedIndex);
         return Representation(ctx, 201, written.Json, written.Type, written.Id, written.Version, written.LastUpdated);
     }
 

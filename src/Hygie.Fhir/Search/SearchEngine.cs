@@ -83,26 +83,26 @@ public static class SearchEngine
             if (included.Count >= options.MaxIncludes) break;
             var args = new List<object?> { t.Id };
             string sql;
+            // Driven from the reference index (p, tid, ttype), then the resources' unique key: never a scan of the tenant.
             if (!include.Reverse)
             {
                 var rids = string.Join(", ", matches.Select(m => Arg(args, m.Rid)));
                 var key = Arg(args, include.Param.Key);
                 var target = include.TargetType is null ? "" : $" AND x.ttype = {Arg(args, include.TargetType)}";
-                sql = "SELECT r.rid, r.type, r.id, r.version, r.last_updated, v.body, r.patient FROM fhir_resources r " +
+                sql = "SELECT r.rid, r.type, r.id, r.version, r.last_updated, v.body, r.patient FROM fhir_ix_ref x " +
+                      "JOIN fhir_resources r ON r.tenant = @p0 AND r.type = x.ttype AND r.id = x.tid " +
                       "JOIN fhir_versions v ON v.rid = r.rid AND v.version = r.version " +
-                      $"WHERE r.tenant = @p0 AND r.deleted = 0 AND EXISTS (SELECT 1 FROM fhir_ix_ref x WHERE x.rid IN ({rids}) AND x.p = {key}{target} " +
-                      "AND x.url IS NULL AND x.ttype = r.type AND x.tid = r.id)";
+                      $"WHERE x.rid IN ({rids}) AND x.p = {key}{target} AND x.url IS NULL AND r.deleted = 0";
             }
             else
             {
                 var ids = string.Join(", ", matches.Select(m => Arg(args, m.Id)));
                 var key = Arg(args, include.Param.Key);
                 var type = Arg(args, request.Type);
-                var source = Arg(args, include.SourceType);
-                sql = "SELECT r.rid, r.type, r.id, r.version, r.last_updated, v.body, r.patient FROM fhir_resources r " +
+                sql = "SELECT r.rid, r.type, r.id, r.version, r.last_updated, v.body, r.patient FROM fhir_ix_ref x " +
+                      "JOIN fhir_resources r ON r.rid = x.rid " +
                       "JOIN fhir_versions v ON v.rid = r.rid AND v.version = r.version " +
-                      $"WHERE r.tenant = @p0 AND r.type = {source} AND r.deleted = 0 AND EXISTS (SELECT 1 FROM fhir_ix_ref x WHERE x.rid = r.rid AND x.p = {key} " +
-                      $"AND x.ttype = {type} AND x.tid IN ({ids}))";
+                      $"WHERE x.p = {key} AND x.tid IN ({ids}) AND x.ttype = {type} AND x.url IS NULL AND r.tenant = @p0 AND r.deleted = 0";
             }
             args.Add(options.MaxIncludes - included.Count);
             foreach (var match in await LoadAsync(s, t, sql + $" ORDER BY r.rid LIMIT @p{args.Count - 1}", args))
@@ -147,11 +147,13 @@ public static class SearchEngine
         var key = Arg(args, param.Key);
         if (clause.Modifier == "missing")
         {
-            var exists = $"EXISTS (SELECT 1 FROM {table} x WHERE x.rid = r.rid AND x.p = {key})";
-            return clause.Values[0] == "true" ? "NOT " + exists : exists;
+            var any = $"r.rid IN (SELECT x.rid FROM {table} x WHERE x.p = {key})";
+            return clause.Values[0] == "true" ? "NOT " + any : any;
         }
         var conditions = clause.Values.Select(v => "(" + ValueCondition(t, param, clause.Modifier, v, args) + ")");
-        var body = $"EXISTS (SELECT 1 FROM {table} x WHERE x.rid = r.rid AND x.p = {key} AND ({string.Join(" OR ", conditions)}))";
+        // "rid IN (index lookup)": the index rows drive the query (SQLite looks rows up by rowid, PostgreSQL semi-joins),
+        // rather than a per-resource EXISTS over every resource of the type.
+        var body = $"r.rid IN (SELECT x.rid FROM {table} x WHERE x.p = {key} AND ({string.Join(" OR ", conditions)}))";
         return clause.Modifier == "not" ? "NOT " + body : body;
     }
 
