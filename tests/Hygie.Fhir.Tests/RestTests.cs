@@ -226,6 +226,21 @@ public sealed class RestTests : IAsyncLifetime
         }
         Assert.Equal(ids.Count, (await _client.SearchAsync<Patient>(["given=jeanne", "_summary=count"]))!.Total);
         Assert.True(pages >= 3);
+
+        var byPost = await _client.SearchUsingPostAsync<Patient>(["identifier=urn:oid:1.2.250.1.213.1.4.8|PG-4"]);
+        Assert.Equal("Paging4", ((Patient)byPost!.Entry.Single().Resource).Name[0].Family);
+    }
+
+    [Fact]
+    public async Task Devices_practitioners_and_organizations_are_searchable_too()
+    {
+        var organization = await _client.CreateAsync(new Organization { Name = "Centre Hospitalier de Test", Identifier = [new Identifier("urn:oid:1.2.250.1.71.4.2.2", "FINESS-1")] });
+        var practitioner = await _client.CreateAsync(new Practitioner { Name = [new HumanName { Family = "Médecin", Given = ["Anne"] }] });
+        var device = await _client.CreateAsync(new Device { Status = Device.FHIRDeviceStatus.Active, Manufacturer = "Omron", Patient = new ResourceReference("Patient/p1") });
+        Assert.Equal(organization!.Id, (await _client.SearchAsync<Organization>(["name=centre hosp"]))!.Entry.Single().Resource.Id);
+        Assert.Equal(organization.Id, (await _client.SearchAsync<Organization>(["identifier=urn:oid:1.2.250.1.71.4.2.2|FINESS-1"]))!.Entry.Single().Resource.Id);
+        Assert.Equal(practitioner!.Id, (await _client.SearchAsync<Practitioner>(["family=medecin"]))!.Entry.Single().Resource.Id);
+        Assert.Equal(device!.Id, (await _client.SearchAsync<Device>(["manufacturer=omron", "patient=p1"]))!.Entry.Single().Resource.Id);
     }
 
     [Fact]

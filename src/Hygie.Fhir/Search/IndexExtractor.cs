@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Hl7.Fhir.FhirPath;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Utility;
@@ -133,7 +132,7 @@ public static class IndexExtractor
 
     private static void AddComposite(ResourceIndex index, SearchParam param, PocoNode node, FhirEvaluationContext context)
     {
-        var (first, firstExpression) = param.Components[0];
+        var (_, firstExpression) = param.Components[0];
         var (second, secondExpression) = param.Components[1];
         var codes = firstExpression.Invoke([node], context).SelectMany(v => Tokens(v.Poco)).Where(t => t.Code is not null).ToList();
         if (codes.Count == 0) return;
@@ -161,7 +160,6 @@ public static class IndexExtractor
                 }
             }
         }
-        _ = first;
     }
 
     internal static IEnumerable<(string? System, string? Code)> Tokens(Base value)
@@ -272,6 +270,4 @@ public static class IndexExtractor
                 break;
         }
     }
-
-    internal static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

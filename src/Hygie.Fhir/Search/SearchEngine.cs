@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Hl7.Fhir.Model;
 using Hygie.Fhir.Storage;
@@ -350,6 +349,4 @@ public static class SearchEngine
     private static string Unescape(string value) => value.Replace("\\|", "|").Replace("\\$", "$");
 
     private static string EscapeLike(string value) => value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
-
-    internal static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
