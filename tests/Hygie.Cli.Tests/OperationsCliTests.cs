@@ -166,6 +166,20 @@ public sealed class OperationsCliTests
     }
 
     [Fact]
+    public async Task A_bad_migration_rate_is_refused_in_one_line_before_anything_is_copied()
+    {
+        using var dir = new TempDirectory();
+        var data = await InitWithObjectsAsync(dir, 2);
+        await CliRunner.RunAsync(["locations", "add", "ovh-objects", "--kind", "objects", "--path", dir.Combine("ovh-objects"), "--data", data, .. Qualified]);
+        var refused = await CliRunner.RunAsync("migrate", "--to", "ovh-objects", "--max-rate", "fast", "--data", data);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Single(refused.Error.Trim().Split('\n'));
+        Assert.Contains("--max-rate 'fast'", refused.Error);
+        Assert.False(Directory.Exists(dir.Combine("ovh-objects")) && Directory.EnumerateFiles(dir.Combine("ovh-objects"), "*", SearchOption.AllDirectories).Any());
+        Assert.Null(HubConfig.Load(data).Objects.Location);
+    }
+
+    [Fact]
     public async Task Policy_show_and_set_and_the_demo_policy_is_labelled_in_the_report()
     {
         using var dir = new TempDirectory();

@@ -17,9 +17,10 @@ public static class MigrateCommand
         var finalize = new Option<bool>("--finalize") { Description = "after the switch: erase the old copy (objects, metadata, old keyring) and record it" };
         var status = new Option<bool>("--status") { Description = "where the last migration stands" };
         var abort = new Option<bool>("--abort") { Description = "abandon the migration in progress (before its switch) and remove its copies" };
+        var maxRate = new Option<string?>("--max-rate") { Description = "bandwidth limit for the copies, per second: 500KiB, 40MiB, 1GiB (default: none)" };
         var command = new Command("migrate", "move the whole hub to other locations, resumably; the hub stays usable on the old ones until the switch")
         {
-            to, metadataTo, vault, noSwitch, finalize, status, abort,
+            to, metadataTo, vault, noSwitch, finalize, status, abort, maxRate,
         };
         command.SetHandler(console, async (parse, ct) =>
         {
@@ -65,6 +66,7 @@ public static class MigrateCommand
                 return HygieCli.Ok;
             }
 
+            var rate = parse.GetValue(maxRate) is { } text ? ParseRate(text) : (long?)null;
             MigrationResult result;
             await using (var hub = await HubAccess.OpenAsync(parse, g, ct))
                 result = await HubMigration.RunAsync(hub, new MigrationRequest
@@ -73,6 +75,7 @@ public static class MigrateCommand
                     MetadataTo = parse.GetValue(metadataTo),
                     Vault = parse.GetValue(vault),
                     Switch = !parse.GetValue(noSwitch),
+                    MaxBytesPerSecond = rate,
                     OpenOptions = new HubOpenOptions { Migrations = HubModules.Migrations },
                     Options = options,
                 }, ct);
@@ -87,5 +90,24 @@ public static class MigrateCommand
             return HygieCli.Ok;
         });
         return command;
+    }
+
+    /// <summary>A byte rate such as <c>40MiB</c>, <c>500KiB</c>, <c>1GiB</c> or a plain number of bytes.</summary>
+    internal static long ParseRate(string text)
+    {
+        var t = text.Trim();
+        var units = new (string Suffix, long Factor)[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("B", 1) };
+        foreach (var (suffix, factor) in units)
+        {
+            if (!t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) continue;
+            t = t[..^suffix.Length].Trim();
+            return Positive(t, factor, text);
+        }
+        return Positive(t, 1, text);
+
+        static long Positive(string number, long factor, string original) =>
+            double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 && n * factor < long.MaxValue
+                ? (long)(n * factor)
+                : throw new CliException($"--max-rate '{original}' is not a positive rate such as 500KiB, 40MiB or 1GiB");
     }
 }

@@ -267,6 +267,7 @@ public static class HubMigration
         });
         var total = sourceObjects.Count;
         long done = 0;
+        var rate = run.Request.MaxBytesPerSecond is > 0 and var limit ? new TransferRate(limit) : null;
 
         await Parallel.ForEachAsync(sourceObjects, new ParallelOptions { MaxDegreeOfParallelism = run.Request.Options.Parallelism, CancellationToken = ct }, async (o, token) =>
         {
@@ -344,6 +345,7 @@ public static class HubMigration
             Interlocked.Increment(ref run.Copied);
             Interlocked.Add(ref run.BytesCopied, copied.Length);
             Report();
+            if (rate is not null) await rate.AfterCopyAsync(copied.Length, token);
 
             void Report()
             {
@@ -649,6 +651,9 @@ public sealed record MigrationRequest
     public HubOpenOptions OpenOptions { get; init; } = new();
 
     public OperationOptions Options { get; init; } = new();
+
+    /// <summary>A bandwidth limit for the copies, in bytes per second (null: as fast as the stores go).</summary>
+    public long? MaxBytesPerSecond { get; init; }
 
     /// <summary>Called at each step (<c>object.copied</c>, <c>object.verified</c>, <c>progress.flushed</c>, <c>copied</c>,
     /// <c>switch.locked</c>, <c>switch.metadata-copied</c>, <c>switch.journal-written</c>, <c>switch.committed</c>); tests
