@@ -68,6 +68,9 @@ services_install() {
   for pkg in postgresql softhsm2; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
+  # Node.js runs s3rver and the fhir-kit-client suite.
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ "${#missing[@]}" -gt 0 ]; then
     # The package may create (and, where services start, run) its own "main" cluster on port 5432: the tests never
     # use it, they run their own cluster on a free port.

@@ -9,17 +9,20 @@ RESULTS="$ROOT/artifacts/test-results"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
+# A set-up or build failure still ends with the summary line CI reads.
+setup_failed() { echo "test set-up failed: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
+
 if [ -f scripts/services.sh ]; then
   # shellcheck source=/dev/null
   source scripts/services.sh
-  services_install
-  services_start
+  services_install || setup_failed "installing the test services"
+  services_start || setup_failed "starting the test services"
   trap services_stop EXIT
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-dotnet build Hygie.sln -c Release -nologo -clp:ErrorsOnly
+dotnet build Hygie.sln -c Release -nologo -clp:ErrorsOnly || setup_failed "the build"
 status=0
 # One run per test project, each with its own result file (solution-wide runs name files by the second and can collide).
 for project in tests/*/*.csproj; do
