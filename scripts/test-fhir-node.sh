@@ -2,7 +2,8 @@
 # The FHIR API driven by fhir-kit-client (npm) with node's built-in test runner.
 # Usage: scripts/test-fhir-node.sh RESULTS_DIR
 # Installs the npm packages when missing (npm ci), starts 'hygie serve' on a free loopback port over a fresh temporary
-# hub, creates two tenants and their tokens through the CLI, runs 'node --test' in tests/node-fhir, stops the server,
+# hub declared on a site that may hold clinical data (HDS, in France), creates two tenants and their application tokens
+# through the CLI ('hygie tokens create --tenant'), runs 'node --test' in tests/node-fhir, stops the server,
 # and writes "passed failed skipped" to RESULTS_DIR/fhir-node.counts (scripts/test.sh adds it to the summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ trap cleanup EXIT
 
 json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$1"; }
 
-OPERATOR=$(dotnet "$HYGIE" init --data "$DATA/hub" --json | json_field operatorToken)
+OPERATOR=$(dotnet "$HYGIE" init --data "$DATA/hub" --provider "Test host" --country FR --jurisdiction eu-only --qualification HDS --json | json_field operatorToken)
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 URL="http://127.0.0.1:$PORT"
 dotnet "$HYGIE" serve --data "$DATA/hub" --urls "$URL" > "$RESULTS/fhir-node-server.log" 2>&1 &
@@ -56,8 +57,8 @@ node -e '
 hygie() { dotnet "$HYGIE" "$@" --server "$URL" --token "$OPERATOR"; }
 hygie tenants add node-a > /dev/null
 hygie tenants add node-b > /dev/null
-TOKEN_A=$(hygie tenants token node-a --scope 'user/*.*')
-TOKEN_B=$(hygie tenants token node-b --scope 'user/*.*')
+TOKEN_A=$(hygie tokens create --tenant node-a --scope 'user/*.*' --json | json_field secret)
+TOKEN_B=$(hygie tokens create --tenant node-b --scope 'user/*.*' --json | json_field secret)
 
 set +e
 (cd "$NODE_DIR" && HYGIE_FHIR_BASE="$URL/fhir/node-a/" HYGIE_FHIR_TOKEN="$TOKEN_A" HYGIE_FHIR_OTHER_TOKEN="$TOKEN_B" \

@@ -2,12 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Hygie.Fhir;
-using Hygie.Server;
-using Hygie.Server.Fhir;
-using Hygie.Storage.Hub;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Hygie.Bench;
 
@@ -108,51 +102,20 @@ public static class FhirBenchmark
         throw new DirectoryNotFoundException("cannot find the repository root (Hygie.sln)");
     }
 
-    /// <summary>A hub in a temporary directory, served on loopback with the FHIR module.</summary>
+    /// <summary>A FHIR bench server, sealed or not, that loads the Synthea bundles and runs the search mix.</summary>
     private sealed class BenchServer : IAsyncDisposable
     {
-        private readonly string _dir;
-        private readonly Hub _hub;
-        private readonly WebApplication _app;
-        private readonly Dictionary<string, string> _tokens = [];
+        private readonly FhirBenchServer _server;
 
-        private BenchServer(string dir, Hub hub, WebApplication app)
-        {
-            _dir = dir;
-            _hub = hub;
-            _app = app;
-        }
+        private BenchServer(FhirBenchServer server) => _server = server;
 
-        public static async Task<BenchServer> StartAsync(bool seal)
-        {
-            var dir = Path.Combine(Path.GetTempPath(), $"hygie-bench-fhir-{Guid.NewGuid():N}");
-            Directory.CreateDirectory(dir);
-            var module = new FhirModule(new FhirOptions { SealResources = seal });
-            var (hub, _) = await Hub.InitAsync(Path.Combine(dir, "hub"), new HubOpenOptions { Migrations = [.. module.Migrations] });
-            var app = HygieServer.Build(hub, new ServerOptions { Urls = "http://127.0.0.1:0" }, [module],
-                b => b.Logging.SetMinimumLevel(LogLevel.Warning));
-            await app.StartAsync();
-            return new BenchServer(dir, hub, app);
-        }
+        public static async Task<BenchServer> StartAsync(bool seal) => new(await FhirBenchServer.StartAsync(new FhirOptions { SealResources = seal }));
 
-        private FhirStore Store => _app.Services.GetRequiredService<FhirStore>();
-        private string Url => _app.Urls.First();
+        public Task<string> TenantAsync(string name) => _server.TenantAsync(name);
 
-        public async Task<string> TenantAsync(string name)
-        {
-            await Store.Tenants.CreateAsync(name, nameSearch: true, "bench");
-            _tokens[name] = (await _hub.Tokens.IssueAsync($"bench@{name}", [], null, name, ["user/*.*"])).Secret;
-            return name;
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-        private HttpClient Client(string tenant)
-        {
-            var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 16 }) { BaseAddress = new Uri($"{Url}/fhir/{tenant}/"), Timeout = TimeSpan.FromMinutes(5) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _tokens[tenant]);
-            http.DefaultRequestHeaders.Add("Prefer", "return=minimal");
-            return http;
-        }
-
+        private HttpClient Client(string tenant) => _server.Client(tenant);
         /// <summary>Posts every bundle as a transaction, two clients taking files from one queue.</summary>
         public async Task LoadAsync(IReadOnlyList<byte[]> files, string tenant)
         {
@@ -213,14 +176,6 @@ public static class FhirBenchmark
                 }
             }));
             return ([.. latencies], total.Elapsed.TotalSeconds);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-            await _hub.DisposeAsync();
-            try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
         }
     }
 }

@@ -8,6 +8,7 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
     ["migrate"] = MigrateBenchmark.RunAsync,
     ["fhir-load"] = FhirBenchmark.LoadAsync,
     ["fhir-search"] = FhirBenchmark.SearchAsync,
+    ["alerts"] = AlertBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))

@@ -4,10 +4,10 @@ namespace Hygie.Fhir;
 public sealed record FhirOptions
 {
     /// <summary>
-    /// Seal every resource version under its tenant's key (the default, and the only choice for real data).
-    /// Switched off only to measure what encryption costs (benchmarks).
+    /// Seal every resource version under its tenant's key. Always on for a hub: no configuration reads it, and only
+    /// the benchmark (bench/Hygie.Bench, which sees the internals) switches it off in code to measure what encryption costs.
     /// </summary>
-    public bool SealResources { get; init; } = true;
+    internal bool SealResources { get; init; } = true;
 
     /// <summary>Largest FHIR request body; larger ones are answered 413.</summary>
     public long MaxBodyBytes { get; init; } = 32L << 20;
@@ -26,6 +26,13 @@ public sealed record FhirOptions
 
     /// <summary>Attempts before a delivery is given up (status <c>failed</c>).</summary>
     public int MaxDeliveryAttempts { get; init; } = 8;
+
+    /// <summary>
+    /// Let rest-hook subscriptions reach loopback, link-local and private addresses (an operator's choice for webhook
+    /// receivers on its own network, and for tests); off by default against server-side request forgery.
+    /// Configuration <c>Hygie:Fhir:Subscriptions:AllowPrivateNetworks</c>.
+    /// </summary>
+    public bool AllowPrivateNetworkWebhooks { get; init; }
 
     /// <summary>Timeout of one webhook POST.</summary>
     public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromSeconds(10);

@@ -34,6 +34,15 @@ public sealed class FhirStore
     public SubscriptionService Subscriptions { get; }
     public BulkExportService Exports { get; }
 
+    /// <summary>Passes of the webhook delivery worker (each sends everything due when it starts).</summary>
+    public BackgroundPasses DeliveryPasses { get; } = new();
+
+    /// <summary>Passes of the "no reading for a period" check.</summary>
+    public BackgroundPasses AbsencePasses { get; } = new();
+
+    /// <summary>Passes of the export worker (each runs every queued job).</summary>
+    public BackgroundPasses ExportPasses { get; } = new();
+
     /// <summary>Raised after a commit that put notifications in the outbox (the delivery worker listens).</summary>
     public event Action? NotificationsQueued;
 
@@ -63,12 +72,29 @@ public sealed class FhirStore
         return new FhirRequestContext(context, caller, baseUrl, strictHandling, returnPreference);
     }
 
+    /// <summary>
+    /// Refuses (403, naming the rule) when the hub's own stores may not hold a tenant's data (<see cref="TenantStore.Classification"/>)
+    /// under the placement policy. The verdict is cached until the policy or a location changes: no metadata read per write.
+    /// </summary>
+    public async ValueTask EnsurePlacementAllowedAsync(string operation, CancellationToken ct = default)
+    {
+        try
+        {
+            await Hub.Placement.EnsureHubStoresAllowedCachedAsync(TenantStore.Classification, operation, ct);
+        }
+        catch (Hygie.Core.Errors.PolicyViolationException e)
+        {
+            throw new FhirException(403, "forbidden", e.Message, code: e.Code);
+        }
+    }
+
     /// <summary>Runs writes in one transaction with their audit entries, then wakes the delivery worker if needed.</summary>
     public async Task<T> RunWriteAsync<T>(FhirRequestContext ctx, Func<WriteSession, Task<T>> work, string action, string target, CancellationToken ct = default)
     {
         WriteSession? session = null;
         try
         {
+            await EnsurePlacementAllowedAsync($"writing FHIR data of tenant {ctx.Tenant.Id}", ct);
             var (result, _) = await Hub.Audit.CommitWithAsync<T>(async (connection, tx) =>
             {
                 await using var sql = new SqlSession(connection, tx);

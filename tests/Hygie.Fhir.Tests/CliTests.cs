@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json;
 using Hygie.Cli;
 
 namespace Hygie.Fhir.Tests;
@@ -32,9 +34,73 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(1, again.Code);
         Assert.Contains("already exists", again.Error);
         Assert.Single(again.Error.Trim().Split('\n'));
-        var token = await RunAsync("tenants", "token", "clinic-a", "--scope", "user/*.*");
-        Assert.Equal(0, token.Code);
-        Assert.StartsWith("hyg_", token.Out.Trim());
+    }
+
+    [Fact]
+    public async Task Tokens_create_with_a_tenant_issues_an_application_token_for_that_tenant_only()
+    {
+        Assert.Equal(0, (await RunAsync("tenants", "add", "clinic-a")).Code);
+        var created = await RunAsync("tokens", "create", "--tenant", "clinic-a", "--scope", "user/*.*");
+        Assert.Equal(0, created.Code);
+        var lines = created.Out.Trim().Split('\n');
+        Assert.Contains("for app@clinic-a on tenant clinic-a (user/*.*)", lines[0]);
+        var secret = lines[1].Trim();
+        Assert.StartsWith("hyg_", secret);
+
+        using var app = _server.Http(secret);
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync("/fhir/clinic-a/Patient")).StatusCode);
+        // Only FHIR, only that tenant: no hub role reaches /api.
+        var api = await app.GetAsync("/api/tokens");
+        Assert.Equal(HttpStatusCode.Forbidden, api.StatusCode);
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.Forbidden, (await app.GetAsync("/api/fhir/tenants")).StatusCode);
+
+        // Expires as every token does: 90 days by default.
+        var json = await RunAsync("tokens", "create", "--tenant", "clinic-a", "--scope", "patient/Observation.write", "--scope", "user/Patient.rs", "--app", "monitoring", "--json");
+        Assert.Equal(0, json.Code);
+        var token = JsonDocument.Parse(json.Out).RootElement.GetProperty("token");
+        Assert.Equal("monitoring@clinic-a", token.GetProperty("subject").GetString());
+        Assert.Empty(token.GetProperty("roles").EnumerateArray());
+        Assert.Equal(["patient/Observation.write", "user/Patient.rs"], token.GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+        var lifetime = token.GetProperty("expires").GetDateTimeOffset() - token.GetProperty("created").GetDateTimeOffset();
+        Assert.Equal(90, Math.Round(lifetime.TotalDays, 3));
+
+        // Listed by tenant, with the application's name and scopes.
+        var list = await RunAsync("tokens", "list", "--tenant", "clinic-a", "--json");
+        var listed = JsonDocument.Parse(list.Out).RootElement.EnumerateArray().Select(t => t.GetProperty("subject").GetString()).ToList();
+        Assert.Equal(["app@clinic-a", "monitoring@clinic-a"], listed);
+    }
+
+    [Theory]
+    [InlineData("tenant 'nowhere' does not exist", "tokens", "create", "--tenant", "nowhere", "--scope", "user/*.*")]
+    [InlineData("scope 'user/*.everything' is refused", "tokens", "create", "--tenant", "clinic-c", "--scope", "user/*.everything")]
+    [InlineData("'Observatoin' is not a FHIR R4 resource type", "tokens", "create", "--tenant", "clinic-c", "--scope", "patient/Observatoin.read")]
+    [InlineData("needs at least one SMART scope", "tokens", "create", "--tenant", "clinic-c")]
+    [InlineData("never hub roles", "tokens", "create", "--tenant", "clinic-c", "--scope", "user/*.*", "--role", "operator")]
+    [InlineData("at most 366 days", "tokens", "create", "--tenant", "clinic-c", "--scope", "user/*.*", "--expires", "400d")]
+    [InlineData("an application name is", "tokens", "create", "--tenant", "clinic-c", "--scope", "user/*.*", "--app", "Bad App")]
+    [InlineData("user ghost does not exist", "tokens", "create", "--tenant", "clinic-c", "--scope", "user/*.*", "--user", "ghost")]
+    [InlineData("name the account the token is for", "tokens", "create")]
+    public async Task Bad_tenant_tokens_are_refused_in_one_line(string expected, params string[] args)
+    {
+        Assert.Equal(0, (await RunAsync("tenants", "add", "clinic-c")).Code);
+        var refused = await RunAsync(args);
+        Assert.Equal(1, refused.Code);
+        Assert.Contains(expected, refused.Error);
+        Assert.Single(refused.Error.Trim().Split('\n'));
+        Assert.DoesNotContain("hyg_", refused.Out + refused.Error);
+        Assert.Empty(await _server.Server.Hub.Hub.Tokens.ListAsync("app@clinic-c"));
+    }
+
+    [Fact]
+    public async Task The_interim_tenants_token_verb_is_gone()
+    {
+        Assert.Equal(0, (await RunAsync("tenants", "add", "clinic-d")).Code);
+        Assert.NotEqual(0, (await RunAsync("tenants", "token", "clinic-d", "--scope", "user/*.*")).Code);
+        using var op = _server.Http(_server.Server.Hub.OperatorToken);
+        var interim = await op.PostAsync("/api/fhir/tenants/clinic-d/tokens", new StringContent("""{"scopes":["user/*.*"]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NotFound, interim.StatusCode);
+        Assert.Empty(await _server.Server.Hub.Hub.Tokens.ListAsync("app@clinic-d"));
     }
 
     [Fact]

@@ -1,33 +1,50 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Hl7.Fhir.Rest;
+using Hygie.Core.Identity;
 using Hygie.Fhir;
+using Hygie.Governance;
+using Hygie.Governance.Users;
+using Hygie.Server;
 using Hygie.Server.Fhir;
+using Hygie.Server.Modules;
+using Hygie.Storage.Locations;
 using Hygie.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Hygie.Fhir.Tests;
 
-/// <summary>The real server (Kestrel on loopback) with the FHIR module, and the clients the tests drive it with.</summary>
+/// <summary>
+/// The real server (Kestrel on loopback) with the FHIR and governance modules, and the clients the tests drive it
+/// with. Its hub declares a site that may hold clinical data (HDS, in France) unless a test says otherwise; tenant
+/// tokens are issued as the operator issues them (<c>hygie tokens create --tenant</c>).
+/// </summary>
 public sealed class FhirServer : IAsyncDisposable
 {
+    /// <summary>Where the test hub says it runs: what the default placement policy asks of a store of clinical data.</summary>
+    public static readonly HubSite QualifiedSite = new("Test host", "FR", "eu-only", ["HDS"]);
+
     private FhirServer(RunningServer server) => Server = server;
 
     public RunningServer Server { get; }
     public FhirStore Store => Server.App.Services.GetRequiredService<FhirStore>();
     public Uri BaseAddress => Server.BaseAddress;
 
-    public static async Task<FhirServer> StartAsync(FhirOptions? options = null, TimeProvider? clock = null) =>
-        new(await RunningServer.StartAsync(clock, [new FhirModule(options ?? new FhirOptions())]));
+    /// <param name="site">the hub's site (default <see cref="QualifiedSite"/>).</param>
+    public static async Task<FhirServer> StartAsync(FhirOptions? options = null, TimeProvider? clock = null, ServerOptions? server = null,
+        HubSite? site = null, PolicyDocument? policy = null) =>
+        new(await RunningServer.StartAsync(clock, [new GovernanceModule(), new FhirModule(options ?? new FhirOptions())], server, site ?? QualifiedSite, policy));
 
     public async Task<string> TenantAsync(string? name = null, bool nameSearch = false) =>
         (await Store.Tenants.CreateAsync(name ?? $"t-{Guid.NewGuid():N}"[..14], nameSearch, "test")).Id;
 
-    public async Task<string> TokenAsync(string tenant, params string[] scopes) =>
-        (await Server.Hub.Hub.Tokens.IssueAsync($"app-{tenant}", [], null, tenant, scopes.Length == 0 ? ["user/*.*"] : scopes)).Secret;
+    /// <summary>A token of the tenant's application <c>app</c> (subject <c>app@TENANT</c>), with <paramref name="scopes"/> (default <c>user/*.*</c>).</summary>
+    public Task<string> TokenAsync(string tenant, params string[] scopes) => TokenAsync("app", tenant, scopes.Length == 0 ? ["user/*.*"] : scopes);
 
-    public async Task<string> TokenAsync(string subject, string tenant, string[] scopes) =>
-        (await Server.Hub.Hub.Tokens.IssueAsync(subject, [], null, tenant, scopes)).Secret;
+    /// <summary>A token of the tenant's application <paramref name="app"/> (subject <c>APP@TENANT</c>).</summary>
+    public async Task<string> TokenAsync(string app, string tenant, string[] scopes) =>
+        (await Server.App.Services.GetRequiredService<TokenDesk>().IssueAsync(new Actor("operator", [Roles.Operator]),
+            new TokenRequest(null, Tenant: tenant, Scopes: scopes, App: app))).Secret;
 
     public string Base(string tenant) => $"{BaseAddress}fhir/{tenant}/";
 

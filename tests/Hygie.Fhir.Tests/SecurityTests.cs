@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Rest;
 using Hygie.Storage.Audit;
+using Hygie.Storage.Metadata;
 
 namespace Hygie.Fhir.Tests;
 
@@ -125,7 +126,7 @@ public sealed class SecurityTests : IAsyncLifetime
         var audit = _server.Server.Hub.Hub.Audit;
         var create = (await audit.QueryAsync(new AuditQuery(ActionPrefix: "fhir.create", Target: $"fhir:{_a}/Observation/{observation.Id}"))).Single();
         Assert.Equal($"Patient/{patient.Id}", create.Entry.Details!["patient"]);
-        Assert.Equal($"app-{_a}", create.Actor);
+        Assert.Equal($"app@{_a}", create.Actor);
         var read = (await audit.QueryAsync(new AuditQuery(ActionPrefix: "fhir.read", Target: $"fhir:{_a}/Observation/{observation.Id}"))).Single();
         Assert.Equal($"Patient/{patient.Id}", read.Entry.Details!["patient"]);
         var search = (await audit.QueryAsync(new AuditQuery(ActionPrefix: "fhir.search", Target: $"fhir:{_a}/Observation"))).First();
@@ -141,6 +142,29 @@ public sealed class SecurityTests : IAsyncLifetime
         }));
         var failed = (await audit.QueryAsync(new AuditQuery(ActionPrefix: "fhir.post", Outcome: "failed"))).First();
         Assert.Equal("422 business-rule", failed.Entry.Reason);
+    }
+
+    [Fact]
+    public async Task A_record_in_clear_slipped_into_the_store_is_refused_not_served()
+    {
+        using var client = _server.Client(_a, await _server.TokenAsync(_a));
+        var patient = await client.CreateAsync(new Patient { Active = true, Name = [new HumanName { Family = "Clearwater" }] });
+        var hub = _server.Server.Hub.Hub;
+        await using (var connection = await hub.Metadata.OpenConnectionAsync())
+        {
+            await using var cmd = connection.Command(
+                "UPDATE fhir_versions SET body = @b WHERE rid = (SELECT rid FROM fhir_resources WHERE tenant = @t AND type = 'Patient' AND id = @id)");
+            cmd.AddParameter("b", Storage.ResourceSealer.Plaintext(System.Text.Encoding.UTF8.GetBytes(
+                    $$"""{"resourceType":"Patient","id":"{{patient!.Id}}","meta":{"versionId":"1"},"active":false,"name":[{"family":"Forged"}]}""")))
+               .AddParameter("t", _a).AddParameter("id", patient.Id);
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        }
+        using var http = _server.Http(await _server.TokenAsync(_a));
+        var response = await http.GetAsync($"/fhir/{_a}/Patient/{patient.Id}");
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("not sealed", body);
+        Assert.DoesNotContain("Forged", body);
     }
 
     [Fact]

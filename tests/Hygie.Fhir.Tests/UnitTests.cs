@@ -23,6 +23,83 @@ public sealed class UnitTests
         Assert.False(DateRange.TryParse("2020-13", out _));
     }
 
+    [Theory]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.20.0.5", false)]
+    [InlineData("192.168.1.10", false)]
+    [InlineData("169.254.169.254", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("0.0.0.0", false)]
+    [InlineData("224.0.0.1", false)]
+    [InlineData("::1", false)]
+    [InlineData("::", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("fd00::5", false)]
+    [InlineData("::ffff:10.0.0.1", false)]
+    [InlineData("64:ff9b::a00:1", false)]
+    [InlineData("2001:db8::1", false)]
+    [InlineData("93.184.216.34", true)]
+    [InlineData("172.32.0.1", true)]
+    [InlineData("2a01:e0a::1", true)]
+    [InlineData("::ffff:93.184.216.34", true)]
+    public void Webhooks_reach_public_addresses_only(string address, bool isPublic) =>
+        Assert.Equal(isPublic, Subscriptions.WebhookAddresses.IsPublic(System.Net.IPAddress.Parse(address)));
+
+    [Theory]
+    [InlineData("https://hooks.example.org/alerts", false, null)]
+    [InlineData("http://93.184.216.34:8080/hook", false, null)]
+    [InlineData("ftp://hooks.example.org/", false, "http or https")]
+    [InlineData("file:///etc/passwd", false, "http or https")]
+    [InlineData("/relative", false, "http or https")]
+    [InlineData("http://127.0.0.1:5080/api/tokens", false, "not a public address")]
+    [InlineData("http://[::1]/", false, "not a public address")]
+    [InlineData("http://169.254.169.254/latest/meta-data/", false, "not a public address")]
+    [InlineData("http://localhost:5080/", false, "names this host")]
+    [InlineData("http://api.localhost/", false, "names this host")]
+    [InlineData("http://127.0.0.1:5080/hook", true, null)]
+    public void Subscription_endpoints_are_checked_when_written(string endpoint, bool allowPrivate, string? problem)
+    {
+        var found = Subscriptions.WebhookAddresses.UrlProblem(endpoint, allowPrivate);
+        if (problem is null) Assert.Null(found);
+        else Assert.Contains(problem, found);
+    }
+
+    [Fact]
+    public async Task A_host_that_resolves_to_any_private_address_is_refused_at_delivery()
+    {
+        Task<System.Net.IPAddress[]> Dns(params string[] answers) => Task.FromResult(answers.Select(System.Net.IPAddress.Parse).ToArray());
+        var ok = await Subscriptions.WebhookAddresses.ResolveAsync("hooks.example.org", false, (_, _) => Dns("93.184.216.34"), default);
+        Assert.Equal("93.184.216.34", ok.ToString());
+        // A name rebound to the hub's own host, or answering a public and a private address: refused, addresses not named.
+        var e = await Assert.ThrowsAsync<Subscriptions.WebhookAddressRefusedException>(() =>
+            Subscriptions.WebhookAddresses.ResolveAsync("hooks.example.org", false, (_, _) => Dns("93.184.216.34", "10.0.0.7"), default));
+        Assert.Contains("non-public address", e.Message);
+        Assert.DoesNotContain("10.0.0.7", e.Message);
+        await Assert.ThrowsAsync<Subscriptions.WebhookAddressRefusedException>(() =>
+            Subscriptions.WebhookAddresses.ResolveAsync("rebound.example.org", false, (_, _) => Dns("127.0.0.1"), default));
+        await Assert.ThrowsAsync<Subscriptions.WebhookAddressRefusedException>(() =>
+            Subscriptions.WebhookAddresses.ResolveAsync("nothing.example.org", false, (_, _) => Dns(), default));
+        // The operator's choice: private networks allowed.
+        Assert.Equal("10.0.0.7", (await Subscriptions.WebhookAddresses.ResolveAsync("hooks.internal", true, (_, _) => Dns("10.0.0.7"), default)).ToString());
+    }
+
+    [Theory]
+    [InlineData("user/*.*", null)]
+    [InlineData("patient/Observation.write", null)]
+    [InlineData("system/*.cruds", null)]
+    [InlineData("user/Patient.rs", null)]
+    [InlineData("user/*.everything", "context/Type.permissions")]
+    [InlineData("openid", "context/Type.permissions")]
+    [InlineData("clinician/Patient.read", "context/Type.permissions")]
+    [InlineData("patient/Observatoin.read", "not a FHIR R4 resource type")]
+    public void Issued_scopes_must_be_smart_scopes_on_known_types(string scope, string? problem)
+    {
+        var found = SmartScopes.Problem(scope);
+        if (problem is null) Assert.Null(found);
+        else Assert.Contains(problem, found);
+    }
+
     [Fact]
     public void Search_parameters_come_from_the_sdk_with_identifiers_hashed()
     {

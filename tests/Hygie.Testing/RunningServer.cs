@@ -20,10 +20,12 @@ public sealed class RunningServer : IAsyncDisposable
     public Uri BaseAddress { get; }
 
     /// <param name="options">server options (e.g. an OIDC provider); the address is always a free loopback port.</param>
-    public static async Task<RunningServer> StartAsync(TimeProvider? clock = null, IReadOnlyList<IHubModule>? modules = null, ServerOptions? options = null)
+    /// <param name="site">where the hub's stores are declared to be (default unknown); <paramref name="policy"/> the placement policy (default policy).</param>
+    public static async Task<RunningServer> StartAsync(TimeProvider? clock = null, IReadOnlyList<IHubModule>? modules = null, ServerOptions? options = null,
+        Storage.Locations.HubSite? site = null, Storage.Locations.PolicyDocument? policy = null)
     {
         modules ??= HubModules.All;
-        var hub = await TestHub.CreateAsync(clock, modules.SelectMany(m => m.Migrations).ToList());
+        var hub = await TestHub.CreateAsync(clock, modules.SelectMany(m => m.Migrations).ToList(), site: site, policy: policy);
         var app = HygieServer.Build(hub.Hub, (options ?? new ServerOptions()) with { Urls = "http://127.0.0.1:0" }, modules);
         await app.StartAsync();
         return new RunningServer(hub, app);

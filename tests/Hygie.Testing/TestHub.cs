@@ -1,4 +1,5 @@
 using Hygie.Storage.Hub;
+using Hygie.Storage.Locations;
 using Hygie.Storage.Metadata;
 
 namespace Hygie.Testing;
@@ -19,10 +20,13 @@ public sealed class TestHub : IAsyncDisposable
     public string OperatorToken { get; }
     public string DataDirectory => Hub.DataDirectory;
 
-    public static async Task<TestHub> CreateAsync(TimeProvider? clock = null, IReadOnlyList<Migration>? migrations = null, string? passphrase = null)
+    /// <param name="site">where the hub's stores are declared to be (default: unknown, as a bare <c>hygie init</c>).</param>
+    /// <param name="policy">the placement policy (default: <see cref="PolicyDocument.Default"/>).</param>
+    public static async Task<TestHub> CreateAsync(TimeProvider? clock = null, IReadOnlyList<Migration>? migrations = null, string? passphrase = null,
+        HubSite? site = null, PolicyDocument? policy = null)
     {
         var directory = new TempDirectory("hygie-hub");
-        var options = new HubOpenOptions { Clock = clock ?? TimeProvider.System, Passphrase = passphrase, Migrations = migrations ?? [] };
+        var options = new HubOpenOptions { Clock = clock ?? TimeProvider.System, Passphrase = passphrase, Migrations = migrations ?? [], Site = site, Policy = policy };
         var (hub, token) = await Hub.InitAsync(directory.Combine("data"), options);
         return new TestHub(directory, hub, token.Secret);
     }

@@ -5,8 +5,8 @@ using System.Text.Json;
 namespace Hygie.Cli.Commands;
 
 /// <summary>
-/// The operator's verbs for the FHIR store, through the API: <c>tenants add|list</c> and <c>alerts add|list|remove</c>
-/// (and, hidden until governance's <c>tokens create --tenant</c> lands, <c>tenants token</c>).
+/// The operator's verbs for the FHIR store, through the API: <c>tenants add|list</c> and <c>alerts add|list|remove</c>.
+/// A tenant's applications get their tokens from <c>hygie tokens create --tenant T --scope S</c>.
 /// </summary>
 public static class FhirCommands
 {
@@ -37,27 +37,8 @@ public static class FhirCommands
             return HygieCli.Ok;
         });
 
-        var tokenTenant = new Argument<string>("tenant") { Description = "tenant the token is for" };
-        var scopes = new Option<string[]>("--scope") { Description = "SMART scope (repeatable), e.g. user/*.* or patient/Observation.write", AllowMultipleArgumentsPerToken = true, Required = true };
-        var subject = new Option<string?>("--subject") { Description = "who the token stands for (default app@TENANT)" };
-        var token = new Command("token", "issue a tenant token with SMART scopes (shown once; interim until 'hygie tokens create --tenant')")
-        {
-            tokenTenant, scopes, subject,
-        };
-        token.Hidden = true;
-        token.SetHandler(console, async (parse, ct) =>
-        {
-            using var client = HubAccess.Client(parse, g);
-            var issued = await client.PostAsync<JsonElement>($"/api/fhir/tenants/{Uri.EscapeDataString(parse.GetValue(tokenTenant)!)}/tokens",
-                new { scopes = parse.GetValue(scopes), subject = parse.GetValue(subject) }, ct);
-            if (parse.GetValue(g.Json)) console.WriteJson(issued);
-            else console.Line(issued.GetProperty("token").GetString()!);
-            return HygieCli.Ok;
-        });
-
         tenants.Subcommands.Add(add);
         tenants.Subcommands.Add(list);
-        tenants.Subcommands.Add(token);
         return tenants;
     }
 

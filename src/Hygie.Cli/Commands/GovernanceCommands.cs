@@ -63,23 +63,30 @@ public static class GovernanceCommands
     {
         var tokens = new Command("tokens", "API tokens: expiring, shown once, stored hashed");
 
-        var user = new Option<string>("--user") { Description = "the account the token is for", Required = true };
+        var user = new Option<string?>("--user") { Description = "the account the token is for (with --tenant: a user's FHIR access to that tenant)" };
         var expires = new Option<string?>("--expires") { Description = "lifetime: 30d, 12h, 4w (default 90d, at most 366d)" };
-        var tenant = new Option<string?>("--tenant") { Description = "FHIR tenant the token is bound to" };
-        var scope = new Option<string[]>("--scope") { Description = "SMART scope, e.g. 'user/*.*' (repeat for several)", AllowMultipleArgumentsPerToken = true };
+        var tenant = new Option<string?>("--tenant") { Description = "FHIR tenant the token is bound to: it then carries SMART scopes only, no hub role" };
+        var scope = new Option<string[]>("--scope") { Description = "SMART scope on the tenant, e.g. 'user/*.*', 'patient/Observation.write' (repeat for several)", AllowMultipleArgumentsPerToken = true };
+        var app = new Option<string?>("--app") { Description = "with --tenant and no --user: the tenant's application the token stands for (default 'app'; subject APP@TENANT)" };
         var role = new Option<string[]>("--role") { Description = "restrict to some of the user's roles (default: all of them)", AllowMultipleArgumentsPerToken = true };
         var description = new Option<string?>("--description") { Description = "what the token is for" };
         var reason = Reason();
-        var create = new Command("create", "issue a token (printed once: store it now)") { user, expires, tenant, scope, role, description, reason };
+        var create = new Command("create", "issue a token (printed once: store it now): --user U for an account, --tenant T --scope S for a FHIR application")
+        {
+            user, expires, tenant, scope, app, role, description, reason,
+        };
         create.SetHandler(console, async (parse, ct) =>
         {
             using var client = HubAccess.Client(parse, g);
             var issued = await SendAsync<IssuedTokenResponse>(client, parse, g, console, "/api/tokens", new TokenRequest(parse.GetValue(user),
                 parse.GetValue(expires), parse.GetValue(tenant), NullIfEmpty(parse.GetValue(scope)), NullIfEmpty(parse.GetValue(role)),
-                parse.GetValue(description), parse.GetValue(reason)), ct);
+                parse.GetValue(description), parse.GetValue(reason), parse.GetValue(app)), ct);
             if (issued is not null)
             {
-                console.Line($"Token {issued.Token.Id} for {issued.Token.Subject} ({string.Join(", ", issued.Token.Roles)}), expires {issued.Token.Expires:u}:");
+                var t = issued.Token;
+                console.Line(t.Tenant is null
+                    ? $"Token {t.Id} for {t.Subject} ({string.Join(", ", t.Roles)}), expires {t.Expires:u}:"
+                    : $"Token {t.Id} for {t.Subject} on tenant {t.Tenant} ({string.Join(" ", t.Scopes)}), expires {t.Expires:u}:");
                 console.Line(issued.Secret);
                 console.Line("It is shown this once; the hub keeps only its hash.");
             }
@@ -87,16 +94,20 @@ public static class GovernanceCommands
         });
         tokens.Subcommands.Add(create);
 
-        var forUser = new Option<string?>("--user") { Description = "only this account's tokens" };
-        var list = new Command("list", "list tokens (never their secret)") { forUser };
+        var forUser = new Option<string?>("--user") { Description = "only this subject's tokens (an account, or an application APP@TENANT)" };
+        var forTenant = new Option<string?>("--tenant") { Description = "only the tokens bound to this FHIR tenant" };
+        var list = new Command("list", "list tokens (never their secret)") { forUser, forTenant };
         list.SetHandler(console, async (parse, ct) =>
         {
             using var client = HubAccess.Client(parse, g);
-            var path = parse.GetValue(forUser) is { } u ? $"/api/tokens?user={Uri.EscapeDataString(u)}" : "/api/tokens";
+            var query = new List<string>();
+            if (parse.GetValue(forUser) is { } u) query.Add($"user={Uri.EscapeDataString(u)}");
+            if (parse.GetValue(forTenant) is { } tn) query.Add($"tenant={Uri.EscapeDataString(tn)}");
+            var path = "/api/tokens" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
             var all = await GetAsync<List<AccessToken>>(client, parse, g, console, path, ct);
             if (all is not null)
-                console.Table(["id", "subject", "roles", "tenant", "created", "expires", "revoked"],
-                    all.Select(t => new[] { t.Id, t.Subject, string.Join(" ", t.Roles), t.Tenant, t.Created.ToString("u"), t.Expires?.ToString("u") ?? "never", t.Revoked?.ToString("u") ?? "" }));
+                console.Table(["id", "subject", "roles", "tenant", "scopes", "created", "expires", "revoked"],
+                    all.Select(t => new[] { t.Id, t.Subject, string.Join(" ", t.Roles), t.Tenant, string.Join(" ", t.Scopes), t.Created.ToString("u"), t.Expires?.ToString("u") ?? "never", t.Revoked?.ToString("u") ?? "" }));
             return HygieCli.Ok;
         });
         tokens.Subcommands.Add(list);

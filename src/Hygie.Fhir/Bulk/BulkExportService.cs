@@ -59,6 +59,8 @@ public sealed class BulkExportService(FhirStore store)
         }
         if (types is null) ctx.Caller.Scopes.Require("*", SmartAction.Read);
         else foreach (var type in types.Split(',')) ctx.Caller.Scopes.Require(type, SmartAction.Read);
+        // The export's files are the tenant's data again, written to the hub's object store.
+        await store.EnsurePlacementAllowedAsync($"exporting FHIR data of tenant {ctx.Tenant.Id}", ct);
         if (kind == "group")
         {
             await using var connection = await store.Hub.Metadata.OpenConnectionAsync(ct);
@@ -192,6 +194,7 @@ public sealed class BulkExportService(FhirStore store)
         await SetStatusAsync(id, "running", null, ct);
         try
         {
+            await store.EnsurePlacementAllowedAsync($"exporting FHIR data of tenant {job.Tenant}", ct);
             var tenant = await store.OpenTenantAsync(job.Tenant, ct);
             var transactionTime = store.Hub.Clock.GetUtcNow();
             var upTo = transactionTime.ToUnixTimeMilliseconds();

@@ -52,6 +52,17 @@ public sealed partial class SmartScopes
 
     public bool IsEmpty => _grants.Count == 0;
 
+    /// <summary>Null when <paramref name="scope"/> is a SMART scope this API enforces; otherwise what is wrong with it.</summary>
+    public static string? Problem(string scope)
+    {
+        var m = Pattern().Match(scope);
+        if (!m.Success)
+            return "a SMART scope is context/Type.permissions: context patient, user or system; a resource type or *; " +
+                   "permissions read, write, * (v1) or letters of cruds (v2), e.g. user/*.read or patient/Observation.write";
+        var type = m.Groups["type"].Value;
+        return type == "*" || Search.SearchParameterRegistry.IsKnownType(type) ? null : $"'{type}' is not a FHIR R4 resource type";
+    }
+
     public bool Allows(string type, SmartAction action) =>
         _grants.Any(g => (g.Type == "*" || g.Type == type) && g.Actions.Contains(action));
 

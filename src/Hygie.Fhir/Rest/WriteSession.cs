@@ -29,16 +29,19 @@ public sealed class WriteSession(FhirStore store, SqlSession sql, FhirRequestCon
     public async Task<WrittenVersion> WriteAsync(Resource resource, CurrentRow? current, string method, ResourceIndex? index = null)
     {
         References.CheckTenant(resource, ctx);
+        Subscriptions.SubscriptionSecret? secret = null;
         if (resource is Subscription subscription)
         {
-            await store.Subscriptions.PrepareAsync(this, subscription, current);
+            secret = await store.Subscriptions.PrepareAsync(this, subscription, current);
             index = null;
         }
         var written = await ResourceRepository.WriteAsync(sql, ctx.Tenant, resource, current, method, now, index);
-        if (resource is Subscription s)
+        if (resource is Subscription s && secret is { } signing)
         {
-            await store.Subscriptions.SaveAsync(this, s);
+            await store.Subscriptions.SaveAsync(this, s, signing);
             SubscriptionsChanged = true;
+            // Stored without its secret; a secret the server just made is shown in this answer only.
+            if (signing.Generated) written = written with { Json = Subscriptions.SubscriptionService.WithSecret(written.Json!, signing.Value) };
         }
         Written.Add(written);
         Audit.Add(ctx.Audit(written.Created ? "fhir.create" : "fhir.update", $"{written.Type}/{written.Id}", written.Patient,

@@ -15,6 +15,12 @@ namespace Hygie.Fhir.Subscriptions;
 /// <summary>A notification waiting in the outbox.</summary>
 public sealed record PendingDelivery(long Seq, string Tenant, string SubscriptionId, string Type, string ResourceId, int Version, int Attempts);
 
+/// <summary>A subscription's signing secret; <see cref="Generated"/> when the server made it (shown once, in the creation's answer).</summary>
+public readonly record struct SubscriptionSecret(string Value, bool Generated)
+{
+    public override string ToString() => "SubscriptionSecret { [hidden] }";
+}
+
 /// <summary>A signed webhook request, ready to send.</summary>
 public sealed record WebhookRequest(Uri Endpoint, byte[] Body, IReadOnlyList<KeyValuePair<string, string>> Headers);
 
@@ -31,13 +37,19 @@ public sealed class SubscriptionService(FhirStore store)
     public const string SignatureHeader = "X-Hygie-Signature";
     public const string TimestampHeader = "X-Hygie-Timestamp";
 
-    public async Task PrepareAsync(WriteSession s, Subscription subscription, Hygie.Fhir.Storage.CurrentRow? current)
+    /// <summary>
+    /// Validates a Subscription about to be written, makes it active, and takes its signing secret out of it: the
+    /// secret is kept sealed in the routing row only, never in the stored resource, so reads, searches, history and
+    /// exports never show it. It is the client's (extension <see cref="SecretExtension"/>, at least 16 characters), the
+    /// previous version's when an update leaves it out, or a new one that the creation's answer shows once.
+    /// </summary>
+    public async Task<SubscriptionSecret> PrepareAsync(WriteSession s, Subscription subscription, Hygie.Fhir.Storage.CurrentRow? current)
     {
         var channel = subscription.Channel ?? throw FhirException.Unprocessable("a Subscription needs a channel", "Subscription.channel");
         if (channel.Type != Subscription.SubscriptionChannelType.RestHook)
             throw FhirException.Unprocessable($"only rest-hook channels are supported, not {channel.Type?.ToString() ?? "none"}", "Subscription.channel.type");
-        if (!Uri.TryCreate(channel.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
-            throw FhirException.Unprocessable("channel.endpoint must be an absolute http(s) URL", "Subscription.channel.endpoint");
+        if (WebhookAddresses.UrlProblem(channel.Endpoint, store.Options.AllowPrivateNetworkWebhooks) is { } problem)
+            throw FhirException.Unprocessable(problem, "Subscription.channel.endpoint");
         if (channel.Payload is not (null or "application/fhir+json" or "application/json"))
             throw FhirException.Unprocessable($"channel.payload must be application/fhir+json or absent (a ping), not '{channel.Payload}'", "Subscription.channel.payload");
         foreach (var header in channel.Header)
@@ -45,15 +57,27 @@ public sealed class SubscriptionService(FhirStore store)
         Criteria(subscription.Criteria);
         subscription.Status = subscription.Status == Subscription.SubscriptionStatus.Off ? Subscription.SubscriptionStatus.Off : Subscription.SubscriptionStatus.Active;
         subscription.Error = null;
-        var secret = subscription.GetExtension(SecretExtension)?.Value as FhirString;
-        if (string.IsNullOrEmpty(secret?.Value))
+
+        var given = (subscription.GetExtension(SecretExtension)?.Value as FhirString)?.Value;
+        subscription.RemoveExtension(SecretExtension);
+        if (!string.IsNullOrEmpty(given))
         {
-            // Keep the secret of the previous version when an update leaves it out; otherwise make one.
-            string? previous = null;
-            if (current is { Deleted: false })
-                previous = await SecretOfAsync(s.Sql, s.Context.Tenant, current.Id);
-            subscription.SetExtension(SecretExtension, new FhirString(previous ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
+            if (given.Length < 16)
+                throw FhirException.Unprocessable("a subscription's signing secret has at least 16 characters (or leave it out: the server makes one)",
+                    $"Subscription.extension('{SecretExtension}')");
+            return new SubscriptionSecret(given, Generated: false);
         }
+        if (current is { Deleted: false } && await SecretOfAsync(s.Sql, s.Context.Tenant, current.Id) is { } previous)
+            return new SubscriptionSecret(previous, Generated: false);
+        return new SubscriptionSecret(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), Generated: true);
+    }
+
+    /// <summary>The stored JSON of a Subscription with its new secret, for the one answer that shows it.</summary>
+    public static byte[] WithSecret(byte[] json, string secret)
+    {
+        var subscription = (Subscription)FhirJson.Parse(json);
+        subscription.SetExtension(SecretExtension, new FhirString(secret));
+        return FhirJson.Serialize(subscription);
     }
 
     /// <summary>Parses criteria such as <c>DetectedIssue?patient=Patient/1</c>; 422 when the server could not evaluate them.</summary>
@@ -73,10 +97,10 @@ public sealed class SubscriptionService(FhirStore store)
         }
     }
 
-    public async Task SaveAsync(WriteSession s, Subscription subscription)
+    public async Task SaveAsync(WriteSession s, Subscription subscription, SubscriptionSecret signing)
     {
         var t = s.Context.Tenant;
-        var secret = (subscription.GetExtension(SecretExtension)?.Value as FhirString)?.Value ?? throw new InvalidOperationException("subscription secret missing");
+        var secret = signing.Value;
         await s.Sql.ExecuteAsync(
             "INSERT INTO fhir_subscriptions (tenant, id, criteria, endpoint, payload, headers, secret, active, delivered, failures) " +
             "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, 0, 0) ON CONFLICT (tenant, id) DO UPDATE SET criteria = excluded.criteria, " +

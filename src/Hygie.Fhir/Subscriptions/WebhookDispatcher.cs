@@ -35,6 +35,7 @@ public sealed class WebhookDispatcher(FhirStore store, Func<WebhookRequest, Canc
                 {
                     // The store is briefly unavailable (closing, busy): try again at the next poll.
                 }
+                store.DeliveryPasses.Complete();
                 try
                 {
                     await _signal.WaitAsync(store.Options.WorkerPollInterval, ct);

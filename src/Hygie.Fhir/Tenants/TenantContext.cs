@@ -34,6 +34,9 @@ public sealed class TenantContext
     public byte[] Open(byte[] record, string type, string id, int version)
     {
         var keyId = ResourceSealer.KeyIdOf(record);
+        // A hub seals everything it writes: a record in clear was put there by something else.
+        if (keyId is null && SealResources)
+            throw new IntegrityException($"a stored resource of tenant {Id} is not sealed, and this hub writes sealed records only", "fhir-record");
         if (keyId is not null && keyId != Tenant.DataKeyId)
             throw new IntegrityException($"a stored resource of tenant {Id} is sealed under key {keyId}, not the tenant's key", "fhir-record");
         return ResourceSealer.Open(record, _dataKey, Context(Id, type, id, version));

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Hygie.Core.Audit;
 using Hygie.Core.Errors;
+using Hygie.Core.Identity;
+using Hygie.Fhir.Rest;
 using Hygie.Storage.Hub;
 using Hygie.Storage.Metadata;
 
@@ -11,9 +13,12 @@ namespace Hygie.Fhir.Tenants;
 public sealed record Tenant(string Id, string DataKeyId, string IndexKeyId, bool NameSearch, DateTimeOffset Created, string CreatedBy);
 
 /// <summary>Tenants: created by the operator, each with two keys from the key ring; cached once read.</summary>
-public sealed partial class TenantStore(Hub hub)
+public sealed partial class TenantStore(Hub hub) : ITenantDirectory
 {
     private readonly ConcurrentDictionary<string, Tenant> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>What a tenant holds, for the placement policy: patients' clinical data.</summary>
+    public const string Classification = "clinical";
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex NamePattern();
@@ -25,12 +30,24 @@ public sealed partial class TenantStore(Hub hub)
                 "a tenant name is 1 to 63 lowercase letters, digits or dashes, starting with a letter or digit (it becomes part of the FHIR base URL)", "name");
     }
 
-    /// <summary>Creates the tenant and its keys, and audits it, in one transaction.</summary>
+    /// <summary>
+    /// Creates the tenant and its keys, and audits it, in one transaction — refused first when the placement policy
+    /// forbids the hub's stores to hold <see cref="Classification"/> data.
+    /// </summary>
     public async Task<Tenant> CreateAsync(string name, bool nameSearch, string actor, CancellationToken ct = default)
     {
         ValidateName(name);
         if (await FindAsync(name, ct) is not null)
             throw new ConflictException($"tenant '{name}' already exists", "tenant-exists");
+        try
+        {
+            await hub.Placement.EnsureHubStoresAllowedCachedAsync(Classification, $"creating FHIR tenant '{name}'", ct);
+        }
+        catch (PolicyViolationException e)
+        {
+            await hub.Audit.AppendAsync(new AuditEntry(actor, "fhir.tenant.create", $"tenant:{name}", AuditOutcome.Refused, e.Message), ct);
+            throw;
+        }
         var now = hub.Clock.GetUtcNow();
         var audit = new AuditEntry(actor, "fhir.tenant.create", $"tenant:{name}",
             Details: new Dictionary<string, string> { ["nameSearch"] = nameSearch ? "allowed" : "exact-only" });
@@ -68,6 +85,10 @@ public sealed partial class TenantStore(Hub hub)
         var tenant = Read(reader);
         return _cache.GetOrAdd(id, tenant);
     }
+
+    public async Task<bool> ExistsAsync(string tenant, CancellationToken ct = default) => await FindAsync(tenant, ct) is not null;
+
+    public string? ScopeProblem(string scope) => SmartScopes.Problem(scope);
 
     public async Task<Tenant> GetAsync(string id, CancellationToken ct = default) =>
         await FindAsync(id, ct) ?? throw new NotFoundException($"tenant '{id}' does not exist (the operator creates it with 'hygie tenants add')", "tenant-not-found");

@@ -29,9 +29,13 @@ public sealed class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
             new(HygieClaims.Subject, token.Subject),
             new(HygieClaims.TokenId, token.Id),
         };
-        claims.AddRange(token.Roles.Select(r => new Claim(HygieClaims.Role, r)));
-        claims.AddRange(token.Scopes.Select(s => new Claim(HygieClaims.Scope, s)));
-        if (token.Tenant is not null) claims.Add(new Claim(HygieClaims.Tenant, token.Tenant));
+        if (token.Tenant is null) claims.AddRange(token.Roles.Select(r => new Claim(HygieClaims.Role, r)));
+        else
+        {
+            // A tenant token reaches its tenant's FHIR API only: whatever roles an older token recorded, none apply.
+            claims.Add(new Claim(HygieClaims.Tenant, token.Tenant));
+            claims.AddRange(token.Scopes.Select(s => new Claim(HygieClaims.Scope, s)));
+        }
         var identity = new ClaimsIdentity(claims, SchemeName, HygieClaims.Subject, HygieClaims.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -105,30 +105,42 @@ public static class HygieAuthentication
         };
     }
 
-    /// <summary>The hub's view of a validated provider token: its subject, the known hub roles it carries, its id.</summary>
+    /// <summary>
+    /// The hub's view of a validated provider token: its subject, its id, and either the known hub roles it carries or
+    /// — when it names a FHIR tenant — that tenant and its SMART scopes (standard <c>scope</c> claim, space-separated;
+    /// <c>scp</c> as a list is read too) and no hub role: a tenant token reaches that tenant's FHIR API only.
+    /// </summary>
     private static ClaimsPrincipal? PrincipalOf(JsonWebToken jwt, OidcOptions oidc)
     {
         using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload));
-        var subject = Find(payload.RootElement, oidc.SubjectClaim) is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
+        var root = payload.RootElement;
+        var subject = Find(root, oidc.SubjectClaim) is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
         if (string.IsNullOrWhiteSpace(subject)) return null;
-        var roles = new List<string>();
-        switch (Find(payload.RootElement, oidc.RoleClaim))
-        {
-            case { ValueKind: JsonValueKind.Array } array:
-                roles.AddRange(array.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.String).Select(r => r.GetString()!));
-                break;
-            case { ValueKind: JsonValueKind.String } text:
-                roles.AddRange(text.GetString()!.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries));
-                break;
-        }
         var claims = new List<Claim>
         {
             new(HygieClaims.Subject, subject),
             new(HygieClaims.TokenId, $"oidc:{(string.IsNullOrEmpty(jwt.Id) ? "-" : jwt.Id)}"),
         };
-        claims.AddRange(roles.Where(Roles.IsKnown).Distinct().Select(r => new Claim(HygieClaims.Role, r)));
+        if (Find(root, oidc.TenantClaim) is { ValueKind: JsonValueKind.String } tenant && !string.IsNullOrWhiteSpace(tenant.GetString()))
+        {
+            claims.Add(new Claim(HygieClaims.Tenant, tenant.GetString()!));
+            var scopes = Words(Find(root, "scope") ?? Find(root, "scp"));
+            claims.AddRange(scopes.Distinct(StringComparer.Ordinal).Select(scope => new Claim(HygieClaims.Scope, scope)));
+        }
+        else
+        {
+            claims.AddRange(Words(Find(root, oidc.RoleClaim)).Where(Roles.IsKnown).Distinct().Select(r => new Claim(HygieClaims.Role, r)));
+        }
         return new ClaimsPrincipal(new ClaimsIdentity(claims, OidcScheme, HygieClaims.Subject, HygieClaims.Role));
     }
+
+    /// <summary>A claim's values: a JSON array of strings, or one string of words separated by spaces or commas.</summary>
+    private static IEnumerable<string> Words(JsonElement? claim) => claim switch
+    {
+        { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.String).Select(r => r.GetString()!).ToList(),
+        { ValueKind: JsonValueKind.String } text => text.GetString()!.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries),
+        _ => [],
+    };
 
     private static JsonElement? Find(JsonElement root, string path)
     {

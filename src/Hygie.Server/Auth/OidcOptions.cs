@@ -7,7 +7,7 @@ namespace Hygie.Server.Auth;
 /// An OpenID Connect provider whose JWT access tokens the hub accepts beside its own tokens (Pro Santé Connect,
 /// Keycloak…). The hub has no network to the provider: its signing keys are given as a JWKS document, in a file
 /// (<see cref="JwksPath"/>) or inline (<see cref="Jwks"/>). Configured in appsettings.json under <c>Oidc</c> or by
-/// <c>HYGIE__OIDC__ISSUER</c>, <c>HYGIE__OIDC__AUDIENCE</c>, <c>HYGIE__OIDC__ROLECLAIM</c>, <c>HYGIE__OIDC__JWKSPATH</c>…
+/// <c>HYGIE__OIDC__ISSUER</c>, <c>HYGIE__OIDC__AUDIENCE</c>, <c>HYGIE__OIDC__ROLECLAIM</c>, <c>HYGIE__OIDC__TENANTCLAIM</c>, <c>HYGIE__OIDC__JWKSPATH</c>…
 /// </summary>
 public sealed record OidcOptions
 {
@@ -19,6 +19,12 @@ public sealed record OidcOptions
 
     /// <summary>The claim naming the person as the hub knows them (<c>sub</c>, or <c>preferred_username</c>).</summary>
     public string SubjectClaim { get; init; } = "sub";
+
+    /// <summary>
+    /// The claim naming the FHIR tenant a token is bound to (a name or a dotted path). A token that names one is a FHIR
+    /// token: it reaches that tenant's API with the SMART scopes of its <c>scope</c> claim, and carries no hub role.
+    /// </summary>
+    public string TenantClaim { get; init; } = "tenant";
 
     public string? JwksPath { get; init; }
     public string? Jwks { get; init; }

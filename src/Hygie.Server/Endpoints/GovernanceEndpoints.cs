@@ -45,7 +45,7 @@ public static class GovernanceEndpoints
             var issued = await desk.IssueAsync(ActorOf(user), body, ct);
             return Results.Created($"/api/tokens/{issued.Token.Id}", new IssuedTokenResponse(issued.Token, issued.Secret));
         }).RequireRoles(Roles.Operator);
-        tokens.MapGet("", (string? user, TokenDesk desk, CancellationToken ct) => desk.ListAsync(user, ct)).RequireRoles(Roles.Operator, Roles.Auditor);
+        tokens.MapGet("", (string? user, string? tenant, TokenDesk desk, CancellationToken ct) => desk.ListAsync(user, tenant, ct)).RequireRoles(Roles.Operator, Roles.Auditor);
         tokens.MapPost("/{id}/revoke", async (string id, ReasonRequest? body, ClaimsPrincipal user, TokenDesk desk, Hub hub, CancellationToken ct) =>
         {
             await desk.RevokeAsync(ActorOf(user), id, body?.Reason, ct);

@@ -1,4 +1,3 @@
-using Hygie.Core.Audit;
 using Hygie.Core.Errors;
 using Hygie.Core.Identity;
 using Hygie.Fhir;
@@ -7,7 +6,6 @@ using Hygie.Fhir.Bulk;
 using Hygie.Fhir.Rest;
 using Hygie.Fhir.Tenants;
 using Hygie.Server.Auth;
-using Hygie.Storage.Hub;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,8 +14,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Hygie.Server.Fhir;
 
 /// <summary>
-/// The operator's side of the FHIR store (problem+json API): tenants, alert rules, tenant tokens, and the deposit of a
-/// tenant's data into a research dataset.
+/// The operator's side of the FHIR store (problem+json API): tenants, alert rules, and the deposit of a tenant's data
+/// into a research dataset. Tenant tokens are issued like every other token (<c>POST /api/tokens</c> with a tenant).
 /// </summary>
 public static class FhirAdminEndpoints
 {
@@ -50,21 +48,6 @@ public static class FhirAdminEndpoints
             await store.Alerts.DeleteAsync(tenant, id, http.User.SubjectOf(), ct);
             return Results.NoContent();
         });
-
-        // Interim: until governance's 'hygie tokens create --tenant' lands, the operator issues tenant tokens here.
-        api.MapPost("/{tenant}/tokens", async (string tenant, TenantTokenRequest request, HttpContext http, FhirStore store, Hub hub, CancellationToken ct) =>
-        {
-            await store.Tenants.GetAsync(tenant, ct);
-            var scopes = (request.Scopes ?? []).Where(s => s.Length > 0).ToList();
-            if (scopes.Count == 0 || scopes.Any(s => new SmartScopes([s]).IsEmpty))
-                throw new ValidationFailedException("give at least one SMART scope such as user/*.* or patient/Observation.write", "scopes");
-            var subject = string.IsNullOrWhiteSpace(request.Subject) ? $"app@{tenant}" : request.Subject!;
-            var issued = await hub.Tokens.IssueAsync(subject, [], request.ExpiresAt, tenant, scopes, request.Description ?? $"FHIR token of {tenant}", ct);
-            await hub.Audit.AppendAsync(new AuditEntry(http.User.SubjectOf(), "fhir.token.issue", $"tenant:{tenant}",
-                Details: new Dictionary<string, string> { ["token"] = issued.Token.Id, ["subject"] = subject, ["scopes"] = string.Join(' ', scopes) }), ct);
-            return Results.Created($"/api/fhir/tenants/{tenant}/tokens/{issued.Token.Id}",
-                new { id = issued.Token.Id, token = issued.Secret, subject, tenant, scopes, expiresAt = request.ExpiresAt });
-        }).ExcludeFromDescription();
 
         api.MapPost("/{tenant}/deposits", async (string tenant, DepositRequest request, HttpContext http, FhirStore store, CancellationToken ct) =>
         {
@@ -110,7 +93,5 @@ public static class FhirAdminEndpoints
 }
 
 public sealed record TenantRequest(string? Name, bool NameSearch = false);
-
-public sealed record TenantTokenRequest(string[]? Scopes, string? Subject = null, DateTimeOffset? ExpiresAt = null, string? Description = null);
 
 public sealed record DepositRequest(string? Dataset, string[]? Types = null, DateTimeOffset? Since = null);

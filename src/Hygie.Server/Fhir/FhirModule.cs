@@ -12,7 +12,7 @@ namespace Hygie.Server.Fhir;
 /// The FHIR store as the server hosts it: its schema, the <see cref="FhirStore"/> singleton, the background worker,
 /// the tenant APIs under <c>/fhir/{tenant}/</c> and the operator's under <c>/api/fhir/tenants</c>.
 /// Settings come from the options given here, overridden by configuration <c>Hygie:Fhir:*</c> (environment
-/// <c>HYGIE__FHIR__SEALRESOURCES</c>, <c>HYGIE__FHIR__MAXBODYBYTES</c>…).
+/// <c>HYGIE__FHIR__MAXBODYBYTES</c>, <c>HYGIE__FHIR__SUBSCRIPTIONS__ALLOWPRIVATENETWORKS</c>…). Sealing is not a setting.
 /// </summary>
 public sealed class FhirModule(FhirOptions? options = null) : IHubModule
 {
@@ -21,6 +21,7 @@ public sealed class FhirModule(FhirOptions? options = null) : IHubModule
     public void AddServices(IServiceCollection services, Hub hub)
     {
         services.AddSingleton(sp => new FhirStore(hub, Configure(options ?? new FhirOptions(), sp.GetService<IConfiguration>())));
+        services.AddSingleton<Core.Identity.ITenantDirectory>(sp => sp.GetRequiredService<FhirStore>().Tenants);
         services.AddHostedService<FhirWorker>();
     }
 
@@ -38,7 +39,7 @@ public sealed class FhirModule(FhirOptions? options = null) : IHubModule
         long? Long(string key) => long.TryParse(section[key], out var v) ? v : null;
         return o with
         {
-            SealResources = Bool("SealResources") ?? o.SealResources,
+            AllowPrivateNetworkWebhooks = Bool("Subscriptions:AllowPrivateNetworks") ?? o.AllowPrivateNetworkWebhooks,
             MaxBodyBytes = Long("MaxBodyBytes") ?? o.MaxBodyBytes,
             DefaultPageSize = (int?)Long("DefaultPageSize") ?? o.DefaultPageSize,
             MaxPageSize = (int?)Long("MaxPageSize") ?? o.MaxPageSize,

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using Hygie.Fhir;
 using Hygie.Fhir.Subscriptions;
 using Microsoft.Extensions.Hosting;
@@ -12,10 +14,34 @@ namespace Hygie.Server.Fhir;
 /// </summary>
 public sealed class FhirWorker(FhirStore store, ILogger<FhirWorker> logger) : BackgroundService
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AllowAutoRedirect = false,
+        // Straight to the subscriber: the address checked below is the address connected to, never a proxy's.
+        UseProxy = false,
+        ConnectCallback = (context, ct) => ConnectAsync(context, store.Options.AllowPrivateNetworkWebhooks, ct),
+    })
     {
         Timeout = store.Options.DeliveryTimeout,
     };
+
+    /// <summary>Resolves the subscriber's host at delivery time, refuses private addresses (unless allowed), and connects to the address checked.</summary>
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool allowPrivate, CancellationToken ct)
+    {
+        var address = await WebhookAddresses.ResolveAsync(context.DnsEndPoint.Host, allowPrivate, (host, token) => Dns.GetHostAddressesAsync(host, token), ct);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     private readonly SemaphoreSlim _exports = new(0, int.MaxValue);
 
@@ -45,6 +71,10 @@ public sealed class FhirWorker(FhirStore store, ILogger<FhirWorker> logger) : Ba
             using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
             return new WebhookResponse((int)response.StatusCode, response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}");
         }
+        catch (HttpRequestException e) when (e.InnerException is WebhookAddressRefusedException refused)
+        {
+            return new WebhookResponse(null, $"not sent: {refused.Message}");
+        }
         catch (HttpRequestException e)
         {
             return new WebhookResponse(null, e.HttpRequestError == HttpRequestError.Unknown ? "connection failed" : $"connection failed ({e.HttpRequestError})");
@@ -67,6 +97,7 @@ public sealed class FhirWorker(FhirStore store, ILogger<FhirWorker> logger) : Ba
             {
                 logger.LogWarning("export worker: {ExceptionType}", e.GetType().Name);
             }
+            store.ExportPasses.Complete();
             try { await _exports.WaitAsync(store.Options.WorkerPollInterval * 4, ct); } catch (OperationCanceledException) { break; }
         }
     }
@@ -85,6 +116,7 @@ public sealed class FhirWorker(FhirStore store, ILogger<FhirWorker> logger) : Ba
             {
                 logger.LogWarning("absence check: {ExceptionType}", e.GetType().Name);
             }
+            store.AbsencePasses.Complete();
         }
     }
 

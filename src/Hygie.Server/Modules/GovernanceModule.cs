@@ -29,7 +29,7 @@ public sealed class GovernanceModule(IDatasetCatalog? catalog = null) : IHubModu
         if (catalog is not null) services.AddSingleton(catalog);
         else services.TryAddSingleton<IDatasetCatalog, EmptyDatasetCatalog>();
         services.AddSingleton(sp => new UserDirectory(hub));
-        services.AddSingleton(sp => new TokenDesk(hub, sp.GetRequiredService<UserDirectory>()));
+        services.AddSingleton(sp => new TokenDesk(hub, sp.GetRequiredService<UserDirectory>(), sp.GetService<Core.Identity.ITenantDirectory>()));
         services.AddSingleton(sp => new ApplicationValidator(sp.GetRequiredService<IDatasetCatalog>(), sp.GetRequiredService<UserDirectory>()));
         services.AddSingleton(sp => new ProjectRegistry(hub, sp.GetRequiredService<ApplicationValidator>()));
         services.AddSingleton(sp => new PermitEvaluator(hub));

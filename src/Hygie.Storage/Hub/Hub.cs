@@ -30,7 +30,7 @@ public sealed class Hub : IAsyncDisposable
         Audit = new AuditLog(metadata, vault, clock, config.HubId);
         Tokens = new AccessTokenStore(metadata, clock);
         Locations = new LocationRegistry(metadata, config, Audit, clock);
-        Placement = new Placement(Locations);
+        Placement = new Placement(Locations, clock);
     }
 
     public string DataDirectory { get; }

@@ -39,6 +39,13 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    private long _version;
+
+    /// <summary>Goes up after every change of a location or of the policy made through this registry (cached verdicts key on it).</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    private void Changed() => Interlocked.Increment(ref _version);
+
     /// <summary>The location name of each of the hub's current stores, by kind.</summary>
     public IReadOnlyDictionary<string, string> HubStores { get; } = new Dictionary<string, string>
     {
@@ -84,6 +91,7 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
         };
         await audit.CommitWithAsync([new AuditEntry(actor, "location.declare", location.Name, Details: details)],
             (c, tx) => UpsertAsync(c, tx, location, ct), ct);
+        Changed();
         return location;
     }
 
@@ -95,6 +103,7 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
         foreach (var (kind, storeConfig) in new[] { (LocationKinds.Metadata, config.Metadata), (LocationKinds.Objects, config.Objects), (LocationKinds.Vault, config.Vault) })
             await UpsertAsync(connection, tx, HubStore(kind, storeConfig, site), ct);
         await tx.CommitAsync(ct);
+        Changed();
     }
 
     /// <summary>Declares the hub's stores that an older hub never declared, as of unknown site (idempotent, read-only when nothing is missing).</summary>
@@ -109,6 +118,7 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
         await using var tx = await connection.BeginTransactionAsync(ct);
         foreach (var location in missing) await UpsertAsync(connection, tx, location, ct);
         await tx.CommitAsync(ct);
+        Changed();
     }
 
     private DeclaredLocation HubStore(string kind, StoreConfig storeConfig, HubSite? site)
@@ -172,6 +182,7 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
         finally
         {
             if (own) await connection.DisposeAsync();
+            Changed();
         }
     }
 
@@ -200,6 +211,7 @@ public sealed class LocationRegistry(IMetadataStore store, HubConfig config, Aud
             cmd.AddParameter("d", policy.ToJson()).AddParameter("t", clock.GetUtcNow().ToString("O"));
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
+        Changed();
     }
 
     private const string Columns = "name, kind, provider, backend, country, jurisdiction, qualifications, settings, description, declared_at, erased_at";
