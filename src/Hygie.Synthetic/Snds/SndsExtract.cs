@@ -73,7 +73,7 @@ public static class SndsExtract
 
     /// <summary>
     /// Writes exactly <paramref name="rows"/> rows of one table, drawing persons from the start of the cohort for as
-    /// long as it takes (the last person's rows are cut short): ten million ER_PRS_F rows are about 700,000 persons,
+    /// long as it takes (the last person's rows are cut short): ten million ER_PRS_F rows are about 850,000 persons,
     /// all of whom a cohort of that size holds. The stream is written, not closed.
     /// </summary>
     public static async Task<TableExtract> WriteRowsAsync(SyntheticCohort cohort, string table, long rows, Stream output,
