@@ -40,7 +40,7 @@ public static class DemoHub
     public const string Researcher = "demo-researcher", ReviewerA = "demo-reviewer-a", ReviewerB = "demo-reviewer-b", Producer = "demo-producer", Auditor = "demo-auditor";
     private const string Operator = "operator";
 
-    public sealed record Settings(long Persons = 2000, long Seed = 2019, int Year = 2019, int FhirPatients = 60);
+    public sealed record Settings(long Persons = 2000, long Seed = 2019, int Year = 2019, int FhirPatients = 40);
 
     private static readonly (string Name, string Display, string Organisation, string[] Roles)[] Accounts =
     [
