@@ -147,14 +147,4 @@ public static class Nomenclatures
         new("J189", 60, 0, 4), new("J449", 55, 0, 3), new("E149", 55, 0, 2), new("N189", 65, 0, 2), new("R54", 85, 0, 3),
         new("R99", 0, 0, 2), new("X59", 0, 0, 2), new("V892", 15, 0, 1), new("X70", 15, 0, 1), new("P073", 0, 0, 0.2),
     ];
-
-    /// <summary>The indexes of the stay reasons possible at <paramref name="age"/> for <paramref name="sex"/>.</summary>
-    public static IEnumerable<int> ReasonsFor(int age, int sex)
-    {
-        for (var i = 0; i < StayReasons.Length; i++)
-        {
-            var r = StayReasons[i];
-            if (age >= r.MinAge && age <= r.MaxAge && (r.Sex == 0 || r.Sex == sex)) yield return i;
-        }
-    }
 }

@@ -220,7 +220,8 @@ public sealed class PatientBundles(SyntheticCohort cohort)
                     Code = Concept(Snomed, procedure, reason.ProcedureLabel ?? reason.Label),
                     Subject = Subject,
                     Encounter = new ResourceReference(encounterUrl),
-                    Performed = new FhirDateTime(Day(stay.Entry.AddDays(overnight ? 1 : 0) > stay.Exit ? stay.Exit : stay.Entry.AddDays(overnight ? 1 : 0))),
+                    // the day after admission for a stay with nights (Exit > Entry), the day itself for an ambulatory one
+                    Performed = new FhirDateTime(Day(overnight ? stay.Entry.AddDays(1) : stay.Entry)),
                 }, "Procedure");
         }
 
