@@ -18,9 +18,9 @@ public static class SynthCommand
     public static Command Create(GlobalOptions g, CliConsole console)
     {
         var output = new Option<string>("--out") { Description = "the directory to write into (created if missing)", Required = true };
-        var persons = new Option<long>("--persons") { Description = $"persons in the cohort (default {CohortOptions.DefaultPersons})", DefaultValueFactory = _ => CohortOptions.DefaultPersons };
-        var seed = new Option<long>("--seed") { Description = "the seed: the same seed writes the same bytes (default 1)", DefaultValueFactory = _ => 1 };
-        var year = new Option<int>("--year") { Description = "the year of care (default 2019)", DefaultValueFactory = _ => 2019 };
+        var persons = new Option<long>("--persons") { Description = "persons in the cohort", DefaultValueFactory = _ => CohortOptions.DefaultPersons };
+        var seed = new Option<long>("--seed") { Description = "the seed: the same seed writes the same bytes", DefaultValueFactory = _ => 1 };
+        var year = new Option<int>("--year") { Description = "the year of care", DefaultValueFactory = _ => 2019 };
         var fhir = new Option<int?>("--fhir-patients") { Description = "FHIR patient bundles to write, for the first persons a clinic would know (default: one person in 20)" };
         var table = new Option<string?>("--table") { Description = $"write this table only ({string.Join(", ", SndsExtract.Tables)})" };
         var rows = new Option<long?>("--rows") { Description = "with --table: exactly this many rows, drawing as many persons as needed" };
