@@ -119,7 +119,7 @@ public sealed class PatientBundles(SyntheticCohort cohort)
 
         private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-        private static CodeableConcept Concept(string system, string code, string display) => new(system, code, display);
+        private static CodeableConcept Concept(string system, string code, string display) => new() { Coding = [new Coding(system, code, display)] };
 
         private Patient Patient()
         {
@@ -155,7 +155,7 @@ public sealed class PatientBundles(SyntheticCohort cohort)
 
         private Condition ChronicCondition(ChronicCondition c)
         {
-            var code = new CodeableConcept(Icd10, c.Cim10.Length > 3 ? $"{c.Cim10[..3]}.{c.Cim10[3..]}" : c.Cim10, c.Label);
+            var code = Concept(Icd10, c.Cim10.Length > 3 ? $"{c.Cim10[..3]}.{c.Cim10[3..]}" : c.Cim10, c.Label);
             code.Coding.Add(new Coding(Snomed, c.Snomed));
             return new Condition
             {
