@@ -46,6 +46,7 @@ public static class HygieCli
         root.Subcommands.Add(FhirCommands.Alerts(g, console));
         foreach (var command in AnalysisCommands.Create(g, console)) root.Subcommands.Add(command);
         foreach (var command in DepositCommands.Create(g, console)) root.Subcommands.Add(command);
+        root.Subcommands.Add(SynthCommand.Create(g, console));
         return root;
     }
 }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Hygie.Cli.Demo;
+using Hygie.Core.Errors;
 using Hygie.Server;
 using Hygie.Server.Modules;
 using Hygie.Storage.Hub;
@@ -11,7 +13,7 @@ public static class ServeCommand
 {
     public static Command Create(GlobalOptions g, CliConsole console)
     {
-        var demo = new Option<bool>("--demo") { Description = "create the hub in --data if there is none, with demo data" };
+        var demo = new Option<bool>("--demo") { Description = "create the hub in --data if there is none, filled with synthetic demo data, accounts and a project" };
         var urls = new Option<string>("--urls")
         {
             Description = "where to listen (env HYGIE_URLS)",
@@ -23,11 +25,13 @@ public static class ServeCommand
             var data = parse.GetValue(g.Data)!;
             var options = new HubOpenOptions { Migrations = HubModules.Migrations };
             Hub hub;
+            var created = false;
             if (parse.GetValue(demo) && !File.Exists(Path.Combine(data, HubConfig.FileName)))
             {
                 // A demo hub runs on this machine whatever its qualifications: a development policy, labelled as such.
                 (hub, var token) = await Hub.InitAsync(data, options with { Policy = Storage.Locations.PolicyDocument.DevelopmentPolicy }, ct);
                 InitCommand.Report(console, false, hub, token.Secret);
+                created = true;
             }
             else
             {
@@ -40,6 +44,20 @@ public static class ServeCommand
                 using var hubLock = HubLock.Acquire(hub.DataDirectory, "hygie serve", "another 'hygie serve' or a migration switch holds this hub: stop it first");
                 var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings() };
                 await using var app = HygieServer.Build(hub, serverOptions);
+                if (created)
+                {
+                    // only the first time: the demo data goes in through the services the server is about to host
+                    DemoReport report;
+                    try
+                    {
+                        report = await DemoHub.FillAsync(app.Services, hub, new DemoHub.Settings(), ct);
+                    }
+                    catch (HygieException e)
+                    {
+                        throw new CliException($"the demo hub in {hub.DataDirectory} was created but its demo data failed: {e.Message} (remove the directory and run 'serve --demo' again)");
+                    }
+                    Print(console, parse.GetValue(g.Json), report);
+                }
                 try
                 {
                     await app.StartAsync(ct);
@@ -54,6 +72,37 @@ public static class ServeCommand
             return HygieCli.Ok;
         });
         return command;
+    }
+
+    private static void Print(CliConsole console, bool json, DemoReport r)
+    {
+        if (json)
+        {
+            console.WriteJson(new
+            {
+                demo = new
+                {
+                    r.Persons, r.Seed, r.Year, dataset = DemoHub.Dataset,
+                    tables = r.Tables.Select(t => new { table = t.Table, rows = t.Rows, persons = t.Persons }),
+                    tenant = r.Tenant, bundles = r.Bundles, resources = r.Resources,
+                    accounts = r.Accounts.Select(a => new { user = a.User, roles = a.Roles, token = a.Token }),
+                    fhirToken = r.FhirToken, project = r.Project, permit = r.PermitId, permitEnds = r.PermitEnds, pendingProject = r.PendingProject,
+                    fhirDataset = r.FhirDataset, seconds = Math.Round(r.Seconds, 2),
+                },
+            });
+            return;
+        }
+        console.Line($"Demo data (synthetic: {r.Persons:N0} persons, year {r.Year}, seed {r.Seed}) created in {r.Seconds:F1} s:");
+        console.Line($"  dataset {DemoHub.Dataset} (pseudonymized, sealed): " + string.Join(", ", r.Tables.Select(t => $"{t.Table} {t.Rows:N0}")));
+        console.Line($"  FHIR tenant {r.Tenant}: {r.Bundles} patients, {r.Resources:N0} resources (base /fhir/{r.Tenant}/, patients identified by BEN_NIR_PSA and INS-NIR)");
+        console.Line($"  project {r.Project} approved (permit {r.PermitId}, until {r.PermitEnds:yyyy-MM-dd}); {r.PendingProject} waits for review");
+        console.Line(r.FhirDataset is null
+            ? "  FHIR research dataset: none yet (this hub has no FHIR deposit pipeline installed)"
+            : $"  FHIR research dataset {r.FhirDataset}: the tenant's export, deposited");
+        console.Line("Demo accounts (tokens shown once, only their hashes are kept):");
+        foreach (var a in r.Accounts) console.Line($"  {a.User,-16} {a.Roles,-10} {a.Token}");
+        console.Line($"  {DemoHub.Producer,-16} FHIR token for /fhir/{r.Tenant}/ (user/*.*): {r.FhirToken}");
+        console.Line($"  try: HYGIE_TOKEN=<{DemoHub.Researcher} token> hygie query {r.Project} \"SELECT PRS_NAT_REF, COUNT(*) AS n FROM ER_PRS_F GROUP BY 1 ORDER BY n DESC\"");
     }
 
     /// <summary>The OpenID Connect provider, from appsettings.json (<c>Oidc</c>) overridden by <c>HYGIE__OIDC__…</c> variables; null when not configured.</summary>

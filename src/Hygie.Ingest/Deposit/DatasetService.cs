@@ -301,6 +301,10 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
 
     private static readonly string[] DateColumns = ["EXE_SOI_DTD", "ENT_DAT", "BEN_DCD_DTE"];
 
+    // A referential holds one row per person, not events: its death date must not narrow a permit's data period to
+    // the persons who died in it (the living have none).
+    private static readonly string[] Referentials = ["IR_BEN_R"];
+
     private static async Task UpsertTableAsync(DbConnection c, DbTransaction tx, string dataset, TableSchema schema, BatchDeidentifier plan,
         long rows, long persons, CancellationToken ct)
     {
@@ -324,7 +328,8 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             await ins.ExecuteNonQueryAsync(ct);
         }
         var fields = plan.OutputSchema.Fields;
-        var dateColumn = DateColumns.FirstOrDefault(d => fields.Any(f => string.Equals(f.Name, d, StringComparison.OrdinalIgnoreCase) && f.Type == FieldType.Date));
+        var dateColumn = Referentials.Contains(schema.Name, StringComparer.OrdinalIgnoreCase) ? null
+            : DateColumns.FirstOrDefault(d => fields.Any(f => string.Equals(f.Name, d, StringComparison.OrdinalIgnoreCase) && f.Type == FieldType.Date));
         for (var i = 0; i < fields.Count; i++)
         {
             var f = fields[i];
