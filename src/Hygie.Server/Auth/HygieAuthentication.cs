@@ -47,7 +47,7 @@ public static class HygieAuthentication
         return !token.StartsWith("hyg_") && token.Count('.') == 2;
     }
 
-    private static readonly string[] AsymmetricAlgorithms =
+    public static readonly string[] AsymmetricAlgorithms =
     [
         SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
         SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
@@ -106,7 +106,7 @@ public static class HygieAuthentication
     }
 
     /// <summary>The hub's view of a validated provider token: its subject, the known hub roles it carries, its id.</summary>
-    private static ClaimsPrincipal? PrincipalOf(JsonWebToken jwt, OidcOptions oidc)
+    public static ClaimsPrincipal? PrincipalOf(JsonWebToken jwt, OidcOptions oidc, string scheme = OidcScheme)
     {
         using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload));
         var subject = Find(payload.RootElement, oidc.SubjectClaim) is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
@@ -127,7 +127,7 @@ public static class HygieAuthentication
             new(HygieClaims.TokenId, $"oidc:{(string.IsNullOrEmpty(jwt.Id) ? "-" : jwt.Id)}"),
         };
         claims.AddRange(roles.Where(Roles.IsKnown).Distinct().Select(r => new Claim(HygieClaims.Role, r)));
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, OidcScheme, HygieClaims.Subject, HygieClaims.Role));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, HygieClaims.Subject, HygieClaims.Role));
     }
 
     private static JsonElement? Find(JsonElement root, string path)
