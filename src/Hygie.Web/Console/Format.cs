@@ -17,6 +17,10 @@ public static class Format
         ? (Math.Abs(v % 1) < 1e-9 ? v.ToString("N0", CultureInfo.CurrentCulture) : v.ToString("N2", CultureInfo.CurrentCulture))
         : "";
 
+    /// <summary>An SVG label (Razor reserves the <c>text</c> element name in code blocks).</summary>
+    public static Microsoft.AspNetCore.Html.IHtmlContent SvgText(int x, int y, string text, string anchor) =>
+        new Microsoft.AspNetCore.Html.HtmlString($"<text x=\"{x}\" y=\"{y}\" class=\"tick\" text-anchor=\"{anchor}\">{System.Net.WebUtility.HtmlEncode(text)}</text>");
+
     /// <summary>A cell of a query result: numbers per language, dates as ISO (they are data), the rest as text.</summary>
     public static string Cell(object? value) => value switch
     {
