@@ -29,6 +29,9 @@ public sealed class ConsoleModule : IHubModule
     public void AddServices(IServiceCollection services, Hub hub)
     {
         services.AddSingleton<ConsoleText>();
+        // French and English text as characters, not numeric entities (the encoder still escapes markup).
+        services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
+            o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.Configure<RouteOptions>(o => o.ConstraintMap["consolepath"] = typeof(ConsolePathConstraint));
         services.AddSingleton<ActivityChart>();
         services.AddRazorPages(o =>
