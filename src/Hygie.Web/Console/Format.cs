@@ -9,6 +9,9 @@ public static class Format
 
     public static string Date(DateTimeOffset? instant) => instant is { } t ? t.UtcDateTime.ToString("d MMMM yyyy", CultureInfo.CurrentCulture) : "—";
 
+    /// <summary>The last day of a window whose end is exclusive (a permit runs until the start of the day after its last).</summary>
+    public static string LastDay(DateTimeOffset? end) => Date(end?.AddTicks(-1));
+
     public static string Time(DateTimeOffset? instant) => instant is { } t ? t.UtcDateTime.ToString("d MMM yyyy HH:mm", CultureInfo.CurrentCulture) + " UTC" : "—";
 
     public static string Number(long value) => value.ToString("N0", CultureInfo.CurrentCulture);

@@ -55,11 +55,12 @@ public sealed class IndexModel(AuditTrail trail, Hub hub) : ConsolePage
     }
 
     /// <summary>The whole log with its signed header and checkpoints, verifiable offline with the hub's audit key.</summary>
-    public async Task OnGetSignedAsync(CancellationToken ct)
+    public async Task<IActionResult> OnGetSignedAsync(CancellationToken ct)
     {
         Response.ContentType = "application/jsonl";
         Response.Headers.ContentDisposition = $"attachment; filename=\"{hub.HubId}-audit.jsonl\"";
         await hub.Audit.ExportAsync(Response.Body, ct);
+        return new EmptyResult();
     }
 
     private AuditQuery? Query(int limit)
