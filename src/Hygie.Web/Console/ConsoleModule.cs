@@ -26,6 +26,9 @@ public sealed class ConsoleModule : IHubModule
 
     public IEnumerable<Migration> Migrations => [];
 
+    /// <summary>The sign-in form's post ends in a redirect to the provider: form-action must allow its origin (and no other).</summary>
+    private string _policy = SecurityHeaders.PolicyFor(null);
+
     public void AddServices(IServiceCollection services, Hub hub)
     {
         services.AddSingleton<ConsoleText>();
@@ -85,7 +88,11 @@ public sealed class ConsoleModule : IHubModule
             o.TimeProvider = hub.Clock;
             o.Events = new CookieAuthenticationEvents { OnValidatePrincipal = ConsoleAuth.ValidateAsync };
         });
-        if (server?.Oidc is { CodeFlowEnabled: true } oidc) ConsoleOidc.Add(authentication, oidc, hub);
+        if (server?.Oidc is { CodeFlowEnabled: true } oidc)
+        {
+            ConsoleOidc.Add(authentication, oidc, hub);
+            _policy = SecurityHeaders.PolicyFor(oidc.AuthorizationEndpoint);
+        }
     }
 
     public void UsePipeline(IApplicationBuilder app)
@@ -94,7 +101,7 @@ public sealed class ConsoleModule : IHubModule
         {
             console.Use(async (context, next) =>
             {
-                SecurityHeaders.Apply(context);
+                SecurityHeaders.Apply(context, _policy);
                 if (context.User.Identity?.IsAuthenticated != true)
                 {
                     var result = await context.AuthenticateAsync(ConsoleAuth.CookieScheme);
@@ -146,14 +153,17 @@ public sealed class ConsolePathConstraint : IRouteConstraint
 /// <summary>Headers of every console response: no inline script or style, no framing, no sniffing, no referrer leaks.</summary>
 public static class SecurityHeaders
 {
-    public const string Policy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+    public static string PolicyFor(string? authorizationEndpoint)
+    {
+        var provider = Uri.TryCreate(authorizationEndpoint, UriKind.Absolute, out var uri) ? " " + uri.GetLeftPart(UriPartial.Authority) : "";
+        return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+               $"form-action 'self'{provider}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+    }
 
-    public static void Apply(HttpContext context) => context.Response.OnStarting(() =>
+    public static void Apply(HttpContext context, string policy) => context.Response.OnStarting(() =>
     {
         var h = context.Response.Headers;
-        h.ContentSecurityPolicy = Policy;
+        h.ContentSecurityPolicy = policy;
         h.XContentTypeOptions = "nosniff";
         h.XFrameOptions = "DENY";
         h["Referrer-Policy"] = "same-origin";
