@@ -36,6 +36,8 @@ public class ConsoleHub : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        if (!File.Exists(Chromium))
+            throw new InvalidOperationException($"{Chromium} is missing: apt-get install chromium (scripts/test.sh installs it through scripts/services.sh)");
         var port = FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
