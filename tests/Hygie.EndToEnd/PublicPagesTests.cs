@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace Hygie.EndToEnd;
@@ -8,11 +9,13 @@ namespace Hygie.EndToEnd;
 /// <summary>A hub whose registry holds an approved project, a submitted one, an exempt permanent access and a draft never submitted.</summary>
 public sealed class RegistryHub : ConsoleHub
 {
+    public Dictionary<string, string> Tokens { get; } = new();
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var alice = await AccountAsync("alice", "researcher");
-        var carol = await AccountAsync("carol", "reviewer");
+        var alice = Tokens["alice"] = await AccountAsync("alice", "researcher");
+        var carol = Tokens["carol"] = await AccountAsync("carol", "reviewer");
         await DatasetWithClaimsAsync("dcir", await AccountAsync("cnam", "producer"));
         using var api = Api(alice);
         async Task ApplyAsync(string id, string title, object legalBasis, bool submit)
@@ -149,5 +152,37 @@ public sealed class PublicPagesTests(RegistryHub hub) : IClassFixture<RegistryHu
         Assert.DoesNotContain("<script>", html);
         Assert.DoesNotContain("style=", html);
         Assert.DoesNotContain("<style", html);
+    }
+
+    [Fact]
+    public async Task Pages_have_no_serious_accessibility_violation()
+    {
+        var failures = new List<string>();
+        async Task CheckAsync(string? token, params string[] paths)
+        {
+            // axe's script is injected inline: only this context lifts the content security policy.
+            var context = await hub.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = hub.BaseAddress.ToString(), BypassCSP = true });
+            var page = await context.NewPageAsync();
+            if (token is not null)
+            {
+                await page.GotoAsync("/signin");
+                await page.GetByLabel("Jeton d'accès").FillAsync(token);
+                await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter", Exact = true }).ClickAsync();
+                await page.WaitForURLAsync(u => !u.Contains("/signin", StringComparison.Ordinal));
+            }
+            foreach (var path in paths)
+            {
+                await page.GotoAsync(path);
+                var results = await page.RunAxe();
+                if (results.Passes.Length == 0) failures.Add($"{path}: axe checked nothing");
+                failures.AddRange(results.Violations.Where(v => v.Impact is "serious" or "critical")
+                    .Select(v => $"{path}: {v.Id} ({v.Impact}) {v.Help} — {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}"));
+            }
+            await context.CloseAsync();
+        }
+        await CheckAsync(null, "/", "/registry/diabetes-2025", "/catalogue", "/releases", "/transparency", "/opt-out", "/signin", "/no/such/page");
+        await CheckAsync(hub.Tokens["alice"], "/me", "/me/apply", "/me/projects/diabetes-2025", "/review");
+        await CheckAsync(hub.Tokens["carol"], "/review", "/review/applications/asthma-2026");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 }

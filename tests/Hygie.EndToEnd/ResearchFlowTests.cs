@@ -186,6 +186,15 @@ public sealed class ResearchFlowTests(ResearchHub hub) : IClassFixture<ResearchH
         Assert.Equal(200, genuine.Status);
         Assert.Contains("result-table", await genuine.TextAsync());
 
+        // a bearer token is for the API: it opens no console page
+        using (var bearer = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = hub.BaseAddress })
+        {
+            bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", hub.Tokens["alice"]);
+            var viaBearer = await bearer.GetAsync("/me");
+            Assert.Equal(HttpStatusCode.Redirect, viaBearer.StatusCode);
+            Assert.StartsWith("/signin", viaBearer.Headers.Location!.OriginalString);
+        }
+
         // signed out, a researcher page asks to sign in first
         var anonymous = await hub.PageAsync();
         await anonymous.GotoAsync("/me");

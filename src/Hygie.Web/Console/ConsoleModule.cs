@@ -102,11 +102,9 @@ public sealed class ConsoleModule : IHubModule
             console.Use(async (context, next) =>
             {
                 SecurityHeaders.Apply(context, _policy);
-                if (context.User.Identity?.IsAuthenticated != true)
-                {
-                    var result = await context.AuthenticateAsync(ConsoleAuth.CookieScheme);
-                    if (result.Succeeded) context.User = result.Principal;
-                }
+                // Console pages know the cookie session only: a bearer token is for the API.
+                var result = await context.AuthenticateAsync(ConsoleAuth.CookieScheme);
+                context.User = result.Succeeded ? result.Principal : new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity());
                 await next(context);
             });
             console.UseRequestLocalization();
