@@ -250,6 +250,78 @@ public sealed class ResearchFlowTests(ResearchHub hub) : IClassFixture<ResearchH
         await alice.GetByRole(AriaRole.Button, new() { Name = "Save the draft" }).ClickAsync();
         await Expect(alice.Locator("#error-period-to")).ToHaveTextAsync("the period ends (2020-01-01) before it starts (2021-01-01)");
         await ConsoleHub.ShotAsync(alice, "validation-en");
+
+        // corrected, the draft is saved; then changed again through the same form
+        await alice.GetByLabel("Id (optional)").FillAsync("period-fixed");
+        await alice.GetByLabel("Last day of data").FillAsync("2022-12-31");
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Save the draft" }).ClickAsync();
+        await alice.WaitForURLAsync("**/me/projects/period-fixed");
+        await Expect(alice.Locator("dd .status")).ToHaveTextAsync("draft");
+        await alice.GetByRole(AriaRole.Link, new() { Name = "Change the application" }).ClickAsync();
+        await Expect(alice.GetByLabel("Title")).ToHaveValueAsync("A period that ends before it starts");
+        await Expect(alice.Locator("input[value='dcir/ER_PRS_F/BEN_SEX_COD']")).ToBeCheckedAsync();
+        await alice.GetByLabel("Title").FillAsync("A period fixed");
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Save the change" }).ClickAsync();
+        await alice.WaitForURLAsync("**/me/projects/period-fixed");
+        await Expect(alice.Locator("h1")).ToHaveTextAsync("A period fixed");
+
+        // signing out ends the session
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(alice.Locator(".session")).ToContainTextAsync("Sign in");
+        await alice.GotoAsync("/me");
+        Assert.Contains("/signin", alice.Url);
+    }
+
+    [Fact]
+    public async Task A_reviewer_requests_changes_with_a_reason_and_outputs_can_be_returned_or_rejected()
+    {
+        using (var api = hub.Api(hub.Tokens["alice"]))
+        {
+            await ConsoleHub.ExpectAsync(HttpStatusCode.Created, await api.PostAsJsonAsync("/api/projects", new
+            {
+                id = "needs-work", title = "An application that needs work", summary = "Summary.", purpose = "Purpose.", sponsor = "Inserm",
+                legalBasis = new { kind = "cnil-authorization", number = "DR-2025-9", date = "2025-02-01" },
+                datasets = new[] { new { dataset = "dcir", tables = new[] { new { table = "ER_PRS_F", columns = new[] { "BEN_SEX_COD" } } } } },
+                period = new { from = "2015-01-01", to = "2020-12-31" }, members = new[] { "alice" }, requestedDurationMonths = 6,
+            }));
+            await ConsoleHub.ExpectAsync(HttpStatusCode.OK, await api.PostAsync("/api/projects/needs-work/submit", null));
+            foreach (var name in new[] { "to-return", "to-reject" })
+                await ConsoleHub.ExpectAsync(HttpStatusCode.Created, await api.PostAsJsonAsync($"/api/projects/{ResearchHub.ApprovedProject}/releases",
+                    new { name, query = "SELECT NUM_ENQ, BEN_SEX_COD FROM ER_PRS_F", by = new[] { "BEN_SEX_COD" } }));
+        }
+
+        var carol = await hub.PageAsync(hub.Tokens["carol"]);
+        await carol.GetByRole(AriaRole.Link, new() { Name = "An application that needs work" }).ClickAsync();
+        await carol.GetByRole(AriaRole.Button, new() { Name = "Demander des modifications" }).ClickAsync();
+        await Expect(carol.Locator("#error-reason")).ToHaveTextAsync("indiquez le motif de la décision : le demandeur le lira");
+        await carol.GetByLabel("Motif").FillAsync("Name the columns you need for the outcome.");
+        await carol.GetByRole(AriaRole.Button, new() { Name = "Demander des modifications" }).ClickAsync();
+        await carol.WaitForURLAsync("**/review");
+
+        var alice = await hub.PageAsync(hub.Tokens["alice"]);
+        await alice.GotoAsync("/me/projects/needs-work");
+        await Expect(alice.Locator("dd .status")).ToHaveTextAsync("modifications demandées");
+        await Expect(alice.Locator("main")).ToContainTextAsync("Name the columns you need for the outcome.");
+        await Expect(alice.GetByRole(AriaRole.Button, new() { Name = "Soumettre au comité" })).ToBeVisibleAsync();
+
+        await carol.GotoAsync("/review");
+        await carol.GetByRole(AriaRole.Link, new() { Name = "to-return" }).ClickAsync();
+        await carol.GetByLabel("Commentaire").FillAsync("Group the codes 0 and 9.");
+        await carol.GetByRole(AriaRole.Button, new() { Name = "Renvoyer à l'auteur" }).ClickAsync();
+        await Expect(carol.Locator("dd .status")).ToHaveTextAsync("renvoyée à l'auteur");
+        var dave = await hub.PageAsync(hub.Tokens["dave"]);
+        await dave.GotoAsync("/review");
+        await Expect(dave.GetByRole(AriaRole.Link, new() { Name = "to-return" })).ToHaveCountAsync(0);
+        await dave.GetByRole(AriaRole.Link, new() { Name = "to-reject" }).ClickAsync();
+        await dave.GetByRole(AriaRole.Button, new() { Name = "Rejeter" }).ClickAsync();
+        await Expect(dave.Locator("dd .status")).ToHaveTextAsync("rejetée");
+        await Expect(dave.Locator("main")).ToContainTextAsync("Vous ne pouvez pas voter sur cette sortie");
+
+        await alice.GotoAsync($"/me/projects/{ResearchHub.ApprovedProject}/releases");
+        var rows = alice.Locator("table.list tbody tr");
+        await Expect(rows.Filter(new() { HasText = "to-return" })).ToContainTextAsync("renvoyée à l'auteur");
+        await Expect(rows.Filter(new() { HasText = "to-reject" })).ToContainTextAsync("rejetée");
+        await ConsoleHub.ShotAsync(alice, "releases-returned-and-rejected");
     }
 
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
