@@ -88,6 +88,12 @@ public sealed class ResearchFlowTests(ResearchHub hub) : IClassFixture<ResearchH
         await Expect(tables).ToContainTextAsync("ER_PRS_F");
         await Expect(tables).ToContainTextAsync("NUM_ENQ");
         await Expect(tables).Not.ToContainTextAsync("PRS_PAI_MNT");
+        // a column the permit does not grant is not in the workspace: the refusal is shown next to the editor
+        await alice.GetByLabel("SQL", new() { Exact = true }).FillAsync("SELECT PRS_PAI_MNT FROM ER_PRS_F");
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Exécuter" }).ClickAsync();
+        await Expect(alice.GetByLabel("SQL", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(alice.Locator("#error-sql")).ToContainTextAsync("PRS_PAI_MNT");
+        await Expect(alice.Locator("table.result-table")).ToHaveCountAsync(0);
         await alice.GetByLabel("SQL", new() { Exact = true }).FillAsync("SELECT NUM_ENQ, EXE_SOI_DTD FROM ER_PRS_F ORDER BY 1, 2");
         await alice.GetByRole(AriaRole.Button, new() { Name = "Exécuter" }).ClickAsync();
         await Expect(alice.Locator(".result [role=status]")).ToContainTextAsync("Page 1 : 50 ligne(s)");
@@ -98,7 +104,8 @@ public sealed class ResearchFlowTests(ResearchHub hub) : IClassFixture<ResearchH
         await alice.GetByLabel("SQL", new() { Exact = true }).PressAsync("Control+Enter");
         await Expect(alice.Locator("table.result-table tbody tr")).ToHaveCountAsync(4);
         var history = alice.Locator("section.history tbody tr");
-        await Expect(history).ToHaveCountAsync(3);
+        await Expect(history).ToHaveCountAsync(4);
+        await Expect(history.Last).ToContainTextAsync("refusé");
         await Expect(history.First).ToContainTextAsync("count(DISTINCT NUM_ENQ)");
         await ConsoleHub.ShotAsync(alice, "research-3-workspace");
 

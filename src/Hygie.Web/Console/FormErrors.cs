@@ -27,6 +27,12 @@ public sealed class FormErrors
             _byField.TryAdd(key, message);
             return;
         }
+        // A bad input that names no field (a refused query) belongs to the form's one input, when the form says which.
+        if (fieldOf is not null && e.Status is 400 or 422)
+        {
+            _byField.TryAdd(fieldOf(e.Code), message);
+            return;
+        }
         var rule = t.Code("rule", e.Code);
         General = rule != e.Code ? $"{rule} ({message})" : message;
     }
