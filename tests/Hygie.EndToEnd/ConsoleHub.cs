@@ -13,9 +13,10 @@ using Microsoft.Playwright;
 namespace Hygie.EndToEnd;
 
 /// <summary>
-/// One real <c>hygie serve</c> process (a demo hub in a temporary directory, on a free loopback port) and one headless
-/// Chromium (Debian's, never a downloaded one) for a test class. Accounts and tokens are made through the hub's API
-/// with the operator token the process printed.
+/// One real <c>hygie serve</c> process (a hub made by <c>hygie init</c> in a temporary directory, with the development
+/// placement policy so that this machine may hold SNDS data, on a free loopback port) and one headless Chromium
+/// (Debian's, never a downloaded one) for a test class. The hub starts empty: accounts, tokens and data are made
+/// through the hub's API with the operator token <c>init</c> printed.
 /// </summary>
 public class ConsoleHub : IAsyncLifetime
 {
@@ -40,11 +41,10 @@ public class ConsoleHub : IAsyncLifetime
             throw new InvalidOperationException($"{Chromium} is missing: apt-get install chromium (scripts/test.sh installs it through scripts/services.sh)");
         var port = FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "hygie.dll"), "serve", "--demo", "--data", DataDirectory, "--urls", BaseAddress.ToString().TrimEnd('/') })
-            info.ArgumentList.Add(a);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment.Remove("HYGIE_KEYRING_PASSPHRASE");
+        var init = await RunCliAsync("init", "--data", DataDirectory, "--json");
+        OperatorToken = JsonDocument.Parse(init).RootElement.GetProperty("operatorToken").GetString()!;
+        await RunCliAsync("policy", "set", "--development", "--data", DataDirectory);
+        var info = Cli("serve", "--data", DataDirectory, "--urls", BaseAddress.ToString().TrimEnd('/'));
         foreach (var (k, v) in Environment(BaseAddress)) info.Environment[k] = v;
         _process = Process.Start(info) ?? throw new InvalidOperationException("cannot start dotnet");
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,8 +60,6 @@ public class ConsoleHub : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await listening.Task.WaitAsync(TimeSpan.FromMinutes(2));
-        OperatorToken = System.Text.RegularExpressions.Regex.Match(Output, @"hyg_[0-9a-f]{12}_[A-Za-z0-9_-]+").Value;
-        Assert.False(string.IsNullOrEmpty(OperatorToken), "the demo hub printed no operator token: " + Output);
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -81,6 +79,27 @@ public class ConsoleHub : IAsyncLifetime
         if (_process is { HasExited: false }) { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); }
         _process?.Dispose();
         _directory.Dispose();
+    }
+
+    private static ProcessStartInfo Cli(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "hygie.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment.Remove("HYGIE_KEYRING_PASSPHRASE");
+        return info;
+    }
+
+    /// <summary>An operator verb run to its end; its standard output, or the test fails with its error.</summary>
+    private static async Task<string> RunCliAsync(params string[] args)
+    {
+        using var process = Process.Start(Cli(args)) ?? throw new InvalidOperationException("cannot start dotnet");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(process.ExitCode == 0, $"hygie {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}");
+        return await stdout;
     }
 
     private static int FreePort()
