@@ -106,7 +106,7 @@ public static class HygieAuthentication
     }
 
     /// <summary>The hub's view of a validated provider token: its subject, the known hub roles it carries, its id.</summary>
-    public static ClaimsPrincipal? PrincipalOf(JsonWebToken jwt, OidcOptions oidc, string scheme = OidcScheme)
+    private static ClaimsPrincipal? PrincipalOf(JsonWebToken jwt, OidcOptions oidc)
     {
         using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload));
         var subject = Find(payload.RootElement, oidc.SubjectClaim) is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
@@ -127,7 +127,7 @@ public static class HygieAuthentication
             new(HygieClaims.TokenId, $"oidc:{(string.IsNullOrEmpty(jwt.Id) ? "-" : jwt.Id)}"),
         };
         claims.AddRange(roles.Where(Roles.IsKnown).Distinct().Select(r => new Claim(HygieClaims.Role, r)));
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, HygieClaims.Subject, HygieClaims.Role));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, OidcScheme, HygieClaims.Subject, HygieClaims.Role));
     }
 
     private static JsonElement? Find(JsonElement root, string path)
@@ -140,4 +140,10 @@ public static class HygieAuthentication
         }
         return current;
     }
+
+    /// <summary>The same view of a provider's validated ID token, for a session of <paramref name="scheme"/> (the web console's sign-in).</summary>
+    public static ClaimsPrincipal? PrincipalOf(JsonWebToken jwt, OidcOptions oidc, string scheme) =>
+        PrincipalOf(jwt, oidc) is { } principal
+            ? new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, scheme, HygieClaims.Subject, HygieClaims.Role))
+            : null;
 }
