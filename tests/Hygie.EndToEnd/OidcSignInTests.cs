@@ -46,7 +46,9 @@ public sealed class OidcSignInTests(OidcHub hub) : IClassFixture<OidcHub>
         var page = await hub.PageAsync();
         await page.GotoAsync("/signin?returnUrl=%2Fme");
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter avec le fournisseur d'identité" }).ClickAsync();
-        await page.WaitForURLAsync("**/me");
+        // a generous bound: the hub's first code exchange may wait for a busy machine; the message says where the browser stopped
+        try { await page.WaitForURLAsync("**/me", new() { Timeout = 90_000 }); }
+        catch (TimeoutException) { Assert.Fail($"the sign-in stopped at {page.Url} after {hub.Provider.TokensIssued} token(s) issued"); }
         await Expect(page.Locator(".who")).ToHaveTextAsync("Connecté : alice");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Mes projets");
         Assert.Equal(1, hub.Provider.TokensIssued);
