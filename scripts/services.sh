@@ -3,6 +3,8 @@
 #   - PostgreSQL (Debian package): a fresh cluster in a temporary directory on a free port;
 #   - SoftHSM2 (Debian package): a token initialized for this run, with its own SOFTHSM2_CONF;
 #   - s3rver (npm, installed into tests/s3rver/): an S3-protocol server with a fresh bucket.
+# services_install also installs Chromium (Debian package, /usr/bin/chromium): tests/Hygie.EndToEnd drives it with
+# Playwright, which never downloads a browser of its own.
 #
 # Sourced by scripts/test.sh; by hand:
 #   source scripts/services.sh && services_install && services_start && dotnet test tests/Hygie.Storage.Tests; services_stop
@@ -65,7 +67,7 @@ _svc_wait_port() { # port seconds
 
 services_install() {
   local missing=() pkg
-  for pkg in postgresql softhsm2; do
+  for pkg in postgresql softhsm2 chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   # Node.js runs s3rver and the fhir-kit-client suite.

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RESULTS="$ROOT/artifacts/test-results"
-rm -rf "$RESULTS"
+rm -rf "$RESULTS" "$ROOT/artifacts/screenshots"
 mkdir -p "$RESULTS"
 
 # A set-up or build failure still ends with the summary line CI reads.

@@ -58,6 +58,7 @@ public static class HygieServer
                     response.StatusCode == 404 ? "Not found" : "Request failed", response.StatusCode == 404 ? "no such route" : $"HTTP {response.StatusCode}");
         });
         app.UseAuthentication();
+        foreach (var module in modules) module.UsePipeline(app);
         app.Use(AuditAuthenticatedRequests);
         app.UseAuthorization();
 

@@ -4,6 +4,7 @@ using Hygie.Core.Errors;
 using Hygie.Server;
 using Hygie.Server.Modules;
 using Hygie.Storage.Hub;
+using Hygie.Web;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -23,7 +24,7 @@ public static class ServeCommand
         command.SetHandler(console, async (parse, ct) =>
         {
             var data = parse.GetValue(g.Data)!;
-            var options = new HubOpenOptions { Migrations = HubModules.Migrations };
+            var options = new HubOpenOptions { Migrations = ServedModules.Migrations };
             Hub hub;
             var created = false;
             if (parse.GetValue(demo) && !File.Exists(Path.Combine(data, HubConfig.FileName)))
@@ -43,7 +44,7 @@ public static class ServeCommand
                 // Held while serving: a migration never switches the stores under a running server.
                 using var hubLock = HubLock.Acquire(hub.DataDirectory, "hygie serve", "another 'hygie serve' or a migration switch holds this hub: stop it first");
                 var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings() };
-                await using var app = HygieServer.Build(hub, serverOptions);
+                await using var app = HygieServer.Build(hub, serverOptions, ServedModules.All);
                 if (created)
                 {
                     // only the first time: the demo data goes in through the services the server is about to host

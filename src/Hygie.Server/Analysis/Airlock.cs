@@ -105,6 +105,21 @@ public sealed class Airlock(Storage.Hub.Hub hub, WorkspaceService workspaces, Pe
         return list;
     }
 
+    /// <summary>Releases awaiting a vote, for a reviewer: those they may vote on (not theirs, not their project's, not voted yet).</summary>
+    public async Task<IReadOnlyList<ReleaseView>> ReviewQueueAsync(string subject, IReadOnlyCollection<string> roles, CancellationToken ct)
+    {
+        if (!roles.Contains(Core.Identity.Roles.Reviewer))
+            await DenyAsync(subject, "queue", "release-reviewer-role", $"{subject} is not a reviewer");
+        var list = new List<ReleaseView>();
+        foreach (var id in await IdsAsync($"SELECT id FROM ana_releases WHERE state IN ('{States.Submitted}', '{States.InReview}') ORDER BY created_at", null, ct))
+        {
+            var release = (await LoadAsync(id, ct))!;
+            if (release.Author != subject && !release.Members.Contains(subject) && release.Votes.All(v => v.Reviewer != subject)) list.Add(release);
+        }
+        await AuditAsync(subject, "release.list", "releases/awaiting-review", AuditOutcome.Success, null);
+        return list;
+    }
+
     public async Task<ReleaseView> VoteAsync(string subject, IReadOnlyCollection<string> roles, string id, string vote, string? comment, CancellationToken ct)
     {
         var release = await LoadAsync(id, ct) ?? throw new NotFoundException($"release {id} does not exist", "release-not-found");

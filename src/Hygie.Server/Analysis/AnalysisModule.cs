@@ -42,6 +42,8 @@ public sealed class AnalysisModule(IDatasetFiles? files = null, WorkspaceLimits?
             workspaces.QueryAsync(user.SubjectOf(), id, body.Sql ?? "", body.Page ?? 0, body.PageSize ?? 100, ct)).RequireRoles(Roles.Researcher);
         projects.MapPost("/{id}/explain", async (string id, QueryRequest body, ClaimsPrincipal user, WorkspaceService workspaces, CancellationToken ct) =>
             new ExplainResponse(await workspaces.ExplainAsync(user.SubjectOf(), id, body.Sql ?? "", ct))).RequireRoles(Roles.Researcher);
+        projects.MapGet("/{id}/queries", (string id, int? limit, ClaimsPrincipal user, WorkspaceService workspaces, CancellationToken ct) =>
+            workspaces.HistoryAsync(user.SubjectOf(), id, limit ?? 50, ct)).RequireRoles(Roles.Researcher);
         projects.MapGet("/{id}/workspace/tables", (string id, ClaimsPrincipal user, WorkspaceService workspaces, CancellationToken ct) =>
             workspaces.TablesAsync(user.SubjectOf(), id, ct)).RequireRoles(Roles.Researcher);
 
@@ -54,6 +56,8 @@ public sealed class AnalysisModule(IDatasetFiles? files = null, WorkspaceLimits?
         projects.MapGet("/{id}/releases", (string id, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
             airlock.ListAsync(user.SubjectOf(), RolesOf(user), id, ct)).RequireRoles(Roles.Researcher, Roles.Reviewer, Roles.Auditor);
         var releases = app.MapGroup("/api/releases").WithTags("airlock");
+        releases.MapGet("", (ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
+            airlock.ReviewQueueAsync(user.SubjectOf(), RolesOf(user), ct)).RequireRoles(Roles.Reviewer);
         releases.MapGet("/{id}", (string id, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>
             airlock.GetAsync(user.SubjectOf(), RolesOf(user), id, ct)).RequireRoles(Roles.Researcher, Roles.Reviewer, Roles.Auditor);
         releases.MapPost("/{id}/review", (string id, ReleaseVoteRequest body, ClaimsPrincipal user, Airlock airlock, CancellationToken ct) =>

@@ -109,6 +109,20 @@ public sealed class WorkspaceService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The caller's own queries on the project, newest first, as the audit trail recorded them: only the caller's
+    /// events are read, so nobody sees another member's SQL.
+    /// </summary>
+    public async Task<IReadOnlyList<QueryHistoryEntry>> HistoryAsync(string subject, string project, int limit, CancellationToken ct)
+    {
+        var events = await _hub.Audit.QueryAsync(new Storage.Audit.AuditQuery(Actor: subject, ActionPrefix: "analysis.query", Target: $"project/{project}",
+            Limit: Math.Clamp(limit, 1, 200)), ct);
+        return events.Where(e => e.Action == "analysis.query").Select(e => new QueryHistoryEntry(e.Seq, e.Time,
+            e.Entry.Details?.GetValueOrDefault("sql") ?? "", e.Outcome,
+            long.TryParse(e.Entry.Details?.GetValueOrDefault("rows"), System.Globalization.CultureInfo.InvariantCulture, out var rows) ? rows : 0,
+            e.Entry.Reason)).ToList();
+    }
+
     public async Task<IReadOnlyList<WorkspaceTableInfo>> TablesAsync(string subject, string project, CancellationToken ct) =>
         (await CheckedSessionAsync(subject, project, ct)).Workspace.Tables;
 
@@ -211,3 +225,6 @@ public sealed class WorkspaceService : IAsyncDisposable
         foreach (var key in _sessions.Keys) Drop(key, "shutdown");
     }
 }
+
+/// <summary>One query of the caller's history: its SQL, how it ended and how many rows its page held.</summary>
+public sealed record QueryHistoryEntry(long Seq, DateTimeOffset Time, string Sql, string Outcome, long Rows, string? Reason);

@@ -47,7 +47,7 @@ public static class HygieAuthentication
         return !token.StartsWith("hyg_") && token.Count('.') == 2;
     }
 
-    private static readonly string[] AsymmetricAlgorithms =
+    public static readonly string[] AsymmetricAlgorithms =
     [
         SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
         SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
@@ -152,4 +152,10 @@ public static class HygieAuthentication
         }
         return current;
     }
+
+    /// <summary>The same view of a provider's validated ID token, for a session of <paramref name="scheme"/> (the web console's sign-in).</summary>
+    public static ClaimsPrincipal? PrincipalOf(JsonWebToken jwt, OidcOptions oidc, string scheme) =>
+        PrincipalOf(jwt, oidc) is { } principal
+            ? new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, scheme, HygieClaims.Subject, HygieClaims.Role))
+            : null;
 }

@@ -34,6 +34,27 @@ public sealed record OidcOptions
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Issuer);
 
+    // ---- the web console's sign-in (authorization code flow with PKCE); the API needs none of these ----
+
+    /// <summary>The provider's authorization endpoint, where the browser is sent to sign in.</summary>
+    public string? AuthorizationEndpoint { get; init; }
+
+    /// <summary>The provider's token endpoint, which the hub calls to exchange the code for an ID token.</summary>
+    public string? TokenEndpoint { get; init; }
+
+    /// <summary>The hub's client id at the provider; the ID token's audience.</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>The client secret (<c>HYGIE__OIDC__CLIENTSECRET</c>; never in a file under version control). None: a public client with PKCE.</summary>
+    public string? ClientSecret { get; init; }
+
+    /// <summary>Scopes asked for, space-separated.</summary>
+    public string Scope { get; init; } = "openid profile";
+
+    /// <summary>The console may offer "sign in with the provider": a code flow needs the two endpoints and a client id.</summary>
+    public bool CodeFlowEnabled => Enabled && !string.IsNullOrWhiteSpace(AuthorizationEndpoint) && !string.IsNullOrWhiteSpace(TokenEndpoint)
+                                   && !string.IsNullOrWhiteSpace(ClientId);
+
     /// <summary>The provider's signing keys; a configuration that cannot work is refused with what to fix.</summary>
     public IReadOnlyList<SecurityKey> LoadSigningKeys()
     {

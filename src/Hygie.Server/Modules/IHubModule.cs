@@ -1,5 +1,6 @@
 using Hygie.Storage.Hub;
 using Hygie.Storage.Metadata;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -14,4 +15,10 @@ public interface IHubModule
     void AddServices(IServiceCollection services, Hub hub);
 
     void MapEndpoints(IEndpointRouteBuilder app);
+
+    /// <summary>
+    /// Middleware of the module, run after the hub's authentication and before its request audit and authorization
+    /// (the web console signs its cookie users in here, so that their requests are audited like any other).
+    /// </summary>
+    void UsePipeline(IApplicationBuilder app) { }
 }

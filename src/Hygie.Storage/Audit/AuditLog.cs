@@ -209,6 +209,25 @@ public sealed class AuditLog : IAsyncDisposable
         return list;
     }
 
+    /// <summary>How many successful events of each action happened per day (UTC) since <paramref name="since"/>: activity charts.</summary>
+    public async Task<IReadOnlyList<(DateOnly Day, string Action, long Count)>> CountByDayAsync(DateTimeOffset since, IReadOnlyList<string> actions,
+        CancellationToken ct = default)
+    {
+        var result = new List<(DateOnly, string, long)>();
+        if (actions.Count == 0) return result;
+        await using var connection = await _store.OpenConnectionAsync(ct);
+        await using var cmd = connection.CreateCommand();
+        var names = actions.Select((a, i) => { cmd.AddParameter($"a{i}", a); return $"@a{i}"; }).ToList();
+        cmd.CommandText = $"SELECT substr(time, 1, 10), action, COUNT(*) FROM audit_events WHERE time >= @since AND outcome = 'success' " +
+                          $"AND action IN ({string.Join(", ", names)}) GROUP BY substr(time, 1, 10), action";
+        cmd.AddParameter("since", AuditChain.FormatTime(since));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            result.Add((DateOnly.ParseExact(reader.GetString(0), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), reader.GetString(1),
+                reader.GetInt64Value(2)));
+        return result;
+    }
+
     private async Task WriteLoopAsync()
     {
         var batch = new List<Pending>(MaxBatch);
