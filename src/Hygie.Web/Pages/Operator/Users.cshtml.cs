@@ -64,6 +64,6 @@ public sealed class UsersModel(UserDirectory users, TokenDesk tokens) : ConsoleP
     private async Task LoadAsync(CancellationToken ct)
     {
         Users = await users.ListAsync(ct);
-        Tokens = await tokens.ListAsync(null, ct);
+        Tokens = await tokens.ListAsync(null, ct: ct);
     }
 }
