@@ -316,17 +316,8 @@ public static class HubMigration
     }
 
     /// <summary>Runs a vault operation; a failure (a wrong PIN, a missing token) is said about the location, in one line.</summary>
-    private static async Task<T> AtVaultAsync<T>(string location, string what, Func<T> action)
-    {
-        try
-        {
-            return await ObjectTransfer.AtLocationAsync(location, what, () => Task.FromResult(action()));
-        }
-        catch (HubStateException e) when (!e.Message.StartsWith("location '", StringComparison.Ordinal) && e.Code != "vault-empty")
-        {
-            throw new HubStateException($"location '{location}': {e.Message}", e.Code, e);
-        }
-    }
+    private static Task<T> AtVaultAsync<T>(string location, string what, Func<T> action) =>
+        ObjectTransfer.AtLocationAsync(location, what, () => Task.FromResult(action()));
 
     // ---- copy ----
 
@@ -505,25 +496,30 @@ public static class HubMigration
 
         var tables = await MetadataTables.ListAsync(source, sourceTx, hub.Metadata.Dialect, ct);
         await using var target = await ObjectTransfer.AtLocationAsync(name, "connect", () => store.OpenConnectionAsync(ct));
-        var targetTables = await MetadataTables.ListAsync(target, null, store.Dialect, ct);
-        await using var tx = await target.BeginTransactionAsync(ct);
-        if (store.Dialect.Name == SqlDialect.Sqlite.Name)
-            await using (var defer = target.Command("PRAGMA defer_foreign_keys = ON", tx)) await defer.ExecuteNonQueryAsync(ct);
-        // A switch that died after writing here but before committing in the old store left a copy: cleared first.
-        foreach (var table in targetTables.Reverse()) await MetadataTables.ClearAsync(target, tx, table, ct);
-        foreach (var table in tables)
+        // A failure here (a full disk, a lost connection) rolls the copy back; the hub has not switched.
+        await ObjectTransfer.AtLocationAsync(name, "copy the metadata", async () =>
         {
-            if (!targetTables.Contains(table, StringComparer.OrdinalIgnoreCase))
-                throw new HubStateException($"table '{table}' of the hub's metadata is not created by any migration this hygie knows: it cannot be moved", "schema-unknown");
-            var columns = await MetadataTables.ColumnsAsync(source, sourceTx, table, ct);
-            var rows = MetadataTables.ReadAsync(source, sourceTx, table, columns, ct);
-            if (newVault is not null && table == "keys") rows = Rewrap(rows, columns, hub.Vault, newVault, ct);
-            await MetadataTables.ReplaceAsync(target, tx, table, columns, rows, ct);
-        }
-        await MetadataTables.FixIdentitiesAsync(target, tx, store.Dialect, ct);
-        if (newVault is not null) await HandOverAuditKeyAsync(run, target, tx, store.Dialect, newVault, ct);
-        await MigrationRecord.SetStateAsync(target, tx, record.Id, MigrationRecord.Switched, hub.Clock.GetUtcNow(), ct);
-        await tx.CommitAsync(ct);
+            var targetTables = await MetadataTables.ListAsync(target, null, store.Dialect, ct);
+            await using var tx = await target.BeginTransactionAsync(ct);
+            if (store.Dialect.Name == SqlDialect.Sqlite.Name)
+                await using (var defer = target.Command("PRAGMA defer_foreign_keys = ON", tx)) await defer.ExecuteNonQueryAsync(ct);
+            // A switch that died after writing here but before committing in the old store left a copy: cleared first.
+            foreach (var table in targetTables.Reverse()) await MetadataTables.ClearAsync(target, tx, table, ct);
+            foreach (var table in tables)
+            {
+                if (!targetTables.Contains(table, StringComparer.OrdinalIgnoreCase))
+                    throw new HubStateException($"table '{table}' of the hub's metadata is not created by any migration this hygie knows: it cannot be moved", "schema-unknown");
+                var columns = await MetadataTables.ColumnsAsync(source, sourceTx, table, ct);
+                var rows = MetadataTables.ReadAsync(source, sourceTx, table, columns, ct);
+                if (newVault is not null && table == "keys") rows = Rewrap(rows, columns, hub.Vault, newVault, ct);
+                await MetadataTables.ReplaceAsync(target, tx, table, columns, rows, ct);
+            }
+            await MetadataTables.FixIdentitiesAsync(target, tx, store.Dialect, ct);
+            if (newVault is not null) await HandOverAuditKeyAsync(run, target, tx, store.Dialect, newVault, ct);
+            await MigrationRecord.SetStateAsync(target, tx, record.Id, MigrationRecord.Switched, hub.Clock.GetUtcNow(), ct);
+            await tx.CommitAsync(ct);
+            return 0;
+        });
     }
 
     /// <summary>
