@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text;
 using System.Threading.Channels;
 using Hygie.Core.Audit;
+using Hygie.Core.Sovereignty;
 using Hygie.Storage.Keys;
 using Hygie.Storage.Metadata;
 
@@ -38,6 +39,29 @@ public sealed class AuditLog : IAsyncDisposable
         );
         CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq {bigint} NOT NULL, hash TEXT NOT NULL);
         INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+        """);
+
+    /// <summary>
+    /// Where accesses came from, kept as events are appended (same transaction) so that the compliance report and
+    /// the public transparency page never scan the log: a count per country of the events that carry a
+    /// <c>country</c> detail, and the events from outside the EEA themselves.
+    /// </summary>
+    public static readonly Migration CountrySchema = new("storage.audit", 2, "accesses by country, maintained on append",
+        """
+        CREATE TABLE audit_countries (
+            country TEXT PRIMARY KEY,
+            accesses {bigint} NOT NULL,
+            first_seq {bigint} NOT NULL,
+            last_seq {bigint} NOT NULL
+        );
+        CREATE TABLE audit_extra_eea (
+            seq {bigint} PRIMARY KEY,
+            time TEXT NOT NULL,
+            country TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        );
         """);
 
     private const int MaxBatch = 2048;
@@ -311,7 +335,33 @@ public sealed class AuditLog : IAsyncDisposable
             head.AddParameter("seq", seq).AddParameter("hash", prev);
             await head.ExecuteNonQueryAsync(ct);
         }
+        await CountAccessesAsync(connection, tx, events, ct);
         return events;
+    }
+
+    /// <summary>Adds the batch's accesses with a known country to <c>audit_countries</c>, and those from outside the EEA to <c>audit_extra_eea</c>.</summary>
+    private static async Task CountAccessesAsync(DbConnection connection, DbTransaction tx, List<AuditEvent> events, CancellationToken ct)
+    {
+        var located = events.Select(e => (Event: e, Country: e.Entry.Details is { } d && d.TryGetValue("country", out var c) ? Countries.Code(c) : null))
+            .Where(x => x.Country is not null).ToList();
+        if (located.Count == 0) return;
+        foreach (var group in located.GroupBy(x => x.Country!))
+        {
+            await using var cmd = connection.Command(
+                "INSERT INTO audit_countries (country, accesses, first_seq, last_seq) VALUES (@c, @n, @first, @last) " +
+                "ON CONFLICT (country) DO UPDATE SET accesses = audit_countries.accesses + excluded.accesses, last_seq = excluded.last_seq", tx);
+            cmd.AddParameter("c", group.Key).AddParameter("n", (long)group.Count())
+               .AddParameter("first", group.Min(x => x.Event.Seq)).AddParameter("last", group.Max(x => x.Event.Seq));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var (e, country) in located.Where(x => !Countries.Eea.Contains(x.Country!)))
+        {
+            await using var cmd = connection.Command(
+                "INSERT INTO audit_extra_eea (seq, time, country, actor, action, outcome) VALUES (@s, @t, @c, @a, @x, @o)", tx);
+            cmd.AddParameter("s", e.Seq).AddParameter("t", AuditChain.FormatTime(e.Time)).AddParameter("c", country)
+               .AddParameter("a", e.Entry.Actor).AddParameter("x", e.Entry.Action).AddParameter("o", e.Entry.Outcome);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
     }
 
     private Task<AuditCheckpoint> SignCheckpointAsync(DbConnection connection, DbTransaction tx, long seq, string hash, CancellationToken ct) =>

@@ -15,7 +15,7 @@ namespace Hygie.Storage.Hub;
 public sealed class Hub : IAsyncDisposable
 {
     /// <summary>The storage layer's own schema; modules add theirs when opening the hub.</summary>
-    public static readonly IReadOnlyList<Migration> StorageMigrations = [KeyRing.Schema, AuditLog.Schema, AccessTokenStore.Schema, LocationRegistry.Schema, OperationsSchema.Schema];
+    public static readonly IReadOnlyList<Migration> StorageMigrations = [KeyRing.Schema, AuditLog.Schema, AuditLog.CountrySchema, AccessTokenStore.Schema, LocationRegistry.Schema, OperationsSchema.Schema];
 
     private Hub(string dataDirectory, HubConfig config, IMetadataStore metadata, IObjectStore objects, IKeyVault vault, TimeProvider clock)
     {
