@@ -18,18 +18,20 @@ namespace Hygie.Storage.Operations.Relocation;
 /// <c>hygie migrate</c>: moves the whole hub to other locations while it stays in use, then switches in one step.
 /// <list type="number">
 /// <item><b>start</b> — the placement policy is asked for every target before a byte moves; the targets must be empty;
-/// a new keyring (same audit key, new root key) is created when the vault changes; the plan is recorded
-/// (<c>migrations</c>, state <c>copying</c>).</item>
+/// the plan is recorded (<c>migrations</c>, state <c>copying</c>); when the vault changes, the target vault (a keyring
+/// or a PKCS#11 token) gets a new root key and — from a keyring — the hub's audit key (<see cref="EnsureTargetVaultAsync"/>).</item>
 /// <item><b>copy</b> (live) — each sealed object is copied as ciphertext, read back at the target and its SHA-256
 /// compared; verified objects are recorded in batches (<c>migration_objects</c>). A run killed at any point resumes:
 /// recorded objects are re-checked at the target, not copied again; unrecorded ones already at the target with the
 /// source's digest are recognized, not copied again. State <c>copied</c>.</item>
 /// <item><b>switch</b> — under the hub lock (no server running) and the metadata write lock: objects added or
 /// removed since the copy are caught up, the metadata is copied in one transaction (data keys re-wrapped under the new
-/// vault's root key; no data rewritten), the new <c>hub.json</c> is journaled, the switch commits in the old store,
+/// vault's root key; no data rewritten; a token's audit key, which cannot leave it, handed over to the new vault's in
+/// a signed key-transition event), the new <c>hub.json</c> is journaled, the switch commits in the old store,
 /// and the journal replaces <c>hub.json</c> atomically (<see cref="SwitchJournal"/>). State <c>switched</c>.</item>
-/// <item><b>finalize</b> — the old copy is erased: old objects deleted, old metadata dropped, the old keyring (its
-/// root keys) destroyed when a new vault took over. State <c>finalized</c>.</item>
+/// <item><b>finalize</b> — the old copy is erased: old objects deleted, old metadata dropped, and when a new vault took
+/// over the old one is crypto-erased (the keyring file overwritten and removed; the token's root and audit keys
+/// destroyed), so the old wrapped keys — and the old ciphertext — open nothing. State <c>finalized</c>.</item>
 /// </list>
 /// Every step is audited. Until the switch the hub runs on its old locations, unchanged.
 /// </summary>
