@@ -68,7 +68,7 @@ public sealed class AuditKeyTransitionTests
 
         var withOld = AuditExportVerifier.Verify(export.Signed(), old.ExportSubjectPublicKeyInfo());
         Assert.True(withOld.Intact, withOld.Problem);
-        Assert.Equal((4L, 3L), (withOld.Events, withOld.Checkpoints));
+        Assert.Equal((4L, 3L, 1), (withOld.Events, withOld.Checkpoints, withOld.KeyTransitions));
         Assert.True(AuditExportVerifier.Verify(export.Signed(), next.ExportSubjectPublicKeyInfo()).Intact);
         var withStranger = AuditExportVerifier.Verify(export.Signed(), stranger.ExportSubjectPublicKeyInfo());
         Assert.False(withStranger.Intact);

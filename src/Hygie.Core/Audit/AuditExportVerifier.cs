@@ -14,7 +14,11 @@ public sealed record AuditVerification(
     string? KeyFingerprint,
     string? Problem = null,
     long? BrokenSeq = null,
-    long? Line = null);
+    long? Line = null)
+{
+    /// <summary>How many times the chain was handed from one audit key to the next (0: one key signed it all).</summary>
+    public int KeyTransitions { get; init; }
+}
 
 /// <summary>
 /// Verifies an audit export offline, with nothing but the export (and, ideally, the public key the auditor trusts):
@@ -142,7 +146,7 @@ public static class AuditExportVerifier
             if (last > header.LastSeq || !string.Equals(prev, header.LastHash, StringComparison.Ordinal))
                 return Fail($"the export's last event {last} does not match the signed header (event {header.LastSeq})", last, lineNo, events, checkpoints, last, prev, fingerprint);
 
-            return new AuditVerification(true, events, checkpoints, last, prev, fingerprint);
+            return new AuditVerification(true, events, checkpoints, last, prev, fingerprint) { KeyTransitions = epoch };
         }
         finally
         {
