@@ -104,6 +104,7 @@ public sealed class MoveToProductionTests
         using var export = new MemoryStream();
         await there.Audit.ExportAsync(export);
         Assert.True(AuditExportVerifier.Verify(new MemoryStream(export.ToArray()), auditKey).Intact);
+        ProductionParts.DestroyTokenKeys([there.Config.Vault]);
     }
 
     private static async Task<long> CountAsync(ServerSession server, string token)

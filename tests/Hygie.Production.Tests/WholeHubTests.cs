@@ -42,6 +42,7 @@ public sealed class WholeHubTests : IAsyncLifetime
     {
         await _server.DisposeAsync();
         await _hub.DisposeAsync();
+        ProductionParts.DestroyTokenKeys([_hub.Config.Vault]);
         _directory.Dispose();
     }
 

@@ -76,6 +76,19 @@ public static class ProductionParts
         new StoreConfig { Provider = "s3", Settings = S3Settings($"hub-{run}") },
         new StoreConfig { Provider = "pkcs11", Settings = Pkcs11Settings($"hub-{run}") });
 
+    /// <summary>
+    /// Destroys the keys a test created in the tokens under the labels of <paramref name="vaults"/> (pkcs11 stores only),
+    /// so that the tokens of a run do not fill up with them; a vault already erased or unreachable is left alone.
+    /// </summary>
+    public static void DestroyTokenKeys(IEnumerable<StoreConfig> vaults)
+    {
+        foreach (var vault in vaults.Where(v => v.Provider == "pkcs11"))
+        {
+            try { Storage.Keys.Pkcs11KeyVault.DestroyKeys(StoreFactory.Pkcs11Options(vault)); }
+            catch (Core.Errors.HubStateException) { }
+        }
+    }
+
     /// <summary>Sets <paramref name="variable"/> to a value for this process (a wrong credential, a wrong PIN) and returns its name.</summary>
     public static string SetVariable(string variable, string value)
     {

@@ -105,7 +105,8 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
             var objects = FindObjects(session, CKO.CKO_SECRET_KEY, RootLabel(options))
                 .Concat(FindObjects(session, CKO.CKO_PRIVATE_KEY, AuditLabel(options)))
                 .Concat(FindObjects(session, CKO.CKO_PUBLIC_KEY, AuditLabel(options))).ToList();
-            foreach (var handle in objects) session.DestroyObject(handle);
+            lock (module.ObjectChanges)
+                foreach (var handle in objects) session.DestroyObject(handle);
             return objects.Count;
         }
         catch (Pkcs11Exception e)
@@ -127,6 +128,7 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
         {
             var factories = module.Factories;
             using (var session = slot.OpenSession(SessionType.ReadWrite))
+            lock (module.ObjectChanges)
             {
                 if (FindObjects(session, CKO.CKO_SECRET_KEY, RootLabel(options)).Count > 0 || FindObjects(session, CKO.CKO_PRIVATE_KEY, AuditLabel(options)).Count > 0)
                     throw new HubStateException(
@@ -249,7 +251,7 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
             var id = NewId("root", now);
             try
             {
-                WithSession(session => { GenerateRootKey(_module.Factories, session, _options, id); });
+                WithSession(session => { lock (_module.ObjectChanges) GenerateRootKey(_module.Factories, session, _options, id); });
             }
             catch (Pkcs11Exception e)
             {

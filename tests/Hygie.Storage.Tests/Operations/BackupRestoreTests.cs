@@ -144,6 +144,7 @@ public sealed class BackupRestoreTests
         Assert.False(Directory.Exists(restored));
         Assert.Empty(Directory.EnumerateDirectories(ops.Directory.Path, ".restored*"));
         await AssertUntouchedAsync(ops, stores);
+        ProductionParts.DestroyTokenKeys([other]);
     }
 
     [Theory]

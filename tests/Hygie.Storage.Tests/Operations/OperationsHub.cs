@@ -179,7 +179,12 @@ public sealed class OperationsHub : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The keys this hub and its vault locations put in the run's tokens go with it.
+        var vaults = new List<StoreConfig> { Hub.Config.Vault };
+        try { vaults.AddRange((await Hub.Locations.ListAsync()).Where(l => l.Kind == LocationKinds.Vault).Select(l => l.ToStoreConfig())); }
+        catch (Core.Errors.HygieException) { }
         await Hub.DisposeAsync();
+        ProductionParts.DestroyTokenKeys(vaults);
         Directory.Dispose();
     }
 }
