@@ -18,6 +18,7 @@
 #   HYGIE_TEST_PKCS11_LIB              the SoftHSM2 PKCS#11 module
 #   HYGIE_TEST_PKCS11_TOKEN            the label of the token initialized for this run
 #   HYGIE_TEST_PKCS11_PIN              its user PIN (random per run)
+#   HYGIE_TEST_PKCS11_TOKEN2 / _PIN2   a second token of the same module (a migration from one HSM to another)
 #   SOFTHSM2_CONF                      SoftHSM2's configuration for this run (token directory in the temp dir)
 #   HYGIE_SERVICES_DIR                 the temporary directory holding all of it (removed by services_stop)
 # Secrets are random per run and never printed. Every function is idempotent and quiet unless something fails.
@@ -148,7 +149,14 @@ _svc_start_softhsm() {
   if ! softhsm2-util --init-token --free --label "$label" --pin "$pin" --so-pin "$so_pin" >/dev/null 2>"$dir/softhsm/init.log"; then
     _svc_err "softhsm2-util --init-token failed (see $dir/softhsm/init.log)"; return 1
   fi
-  export HYGIE_TEST_PKCS11_LIB="$lib" HYGIE_TEST_PKCS11_TOKEN="$label" HYGIE_TEST_PKCS11_PIN="$pin"
+  # A second token, initialized now: SoftHSM2 lists its tokens when a process loads it, not later.
+  local label2="hygie-test2-$(_svc_random 3)" pin2
+  pin2=$(_svc_random 8)
+  if ! softhsm2-util --init-token --free --label "$label2" --pin "$pin2" --so-pin "$so_pin" >/dev/null 2>>"$dir/softhsm/init.log"; then
+    _svc_err "softhsm2-util --init-token (second token) failed (see $dir/softhsm/init.log)"; return 1
+  fi
+  export HYGIE_TEST_PKCS11_LIB="$lib" HYGIE_TEST_PKCS11_TOKEN="$label" HYGIE_TEST_PKCS11_PIN="$pin" \
+    HYGIE_TEST_PKCS11_TOKEN2="$label2" HYGIE_TEST_PKCS11_PIN2="$pin2"
 }
 
 _svc_start_s3rver() {
@@ -204,6 +212,7 @@ services_stop() {
     rm -rf "$dir"
   fi
   unset HYGIE_SERVICES_DIR HYGIE_TEST_PG HYGIE_TEST_S3_ENDPOINT HYGIE_TEST_S3_BUCKET HYGIE_TEST_S3_ACCESS_KEY \
-    HYGIE_TEST_S3_SECRET HYGIE_TEST_S3_REGION HYGIE_TEST_PKCS11_LIB HYGIE_TEST_PKCS11_TOKEN HYGIE_TEST_PKCS11_PIN SOFTHSM2_CONF
+    HYGIE_TEST_S3_SECRET HYGIE_TEST_S3_REGION HYGIE_TEST_PKCS11_LIB HYGIE_TEST_PKCS11_TOKEN HYGIE_TEST_PKCS11_PIN \
+    HYGIE_TEST_PKCS11_TOKEN2 HYGIE_TEST_PKCS11_PIN2 SOFTHSM2_CONF
   return 0
 }

@@ -87,5 +87,7 @@ public static class GovernanceSchema
                 recorded_by TEXT NOT NULL
             );
             """),
+        // The country of an account's organisation: where its accesses come from unless a trusted proxy says otherwise.
+        new(Module, 2, "the country of each account's organisation", "ALTER TABLE gov_users ADD COLUMN country TEXT;"),
     ];
 }

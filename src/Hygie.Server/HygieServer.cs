@@ -38,6 +38,7 @@ public static class HygieServer
         builder.Services.AddSingleton(hub);
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(hub.DataDirectory, "web-keys")));
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new AccessCountrySource(options.AccessCountry?.Validate()));
         builder.Services.AddSingleton(hub.Clock);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<HygieExceptionHandler>();
@@ -69,7 +70,11 @@ public static class HygieServer
         return app;
     }
 
-    /// <summary>Every authenticated request leaves an audit event: who, what route, and how it ended (path only: no query values).</summary>
+    /// <summary>
+    /// Every authenticated request leaves an audit event: who, what route, how it ended (path only: no query values),
+    /// and where it came from when known — the <c>country</c> a trusted proxy gave, else that of the account's
+    /// organisation — which the compliance report counts (accesses from outside the EEA).
+    /// </summary>
     private static async Task AuditAuthenticatedRequests(HttpContext context, RequestDelegate next)
     {
         try
@@ -82,11 +87,42 @@ public static class HygieServer
             {
                 var hub = context.RequestServices.GetRequiredService<Hub>();
                 var status = context.Response.StatusCode;
+                var subject = context.User.SubjectOf();
+                var details = new Dictionary<string, string> { ["status"] = status.ToString(), ["token"] = context.User.FindFirst(HygieClaims.TokenId)?.Value ?? "" };
+                var (country, source) = await context.RequestServices.GetRequiredService<AccessCountrySource>().CountryOfAsync(context, subject);
+                if (country is not null)
+                {
+                    details["country"] = country;
+                    details["countrySource"] = source!;
+                }
                 await hub.Audit.AppendAsync(new AuditEntry(
-                    context.User.SubjectOf(), "http.request", $"{context.Request.Method} {context.Request.Path}",
+                    subject, "http.request", $"{context.Request.Method} {context.Request.Path}",
                     status < 400 ? AuditOutcome.Success : status is 401 or 403 ? AuditOutcome.Refused : AuditOutcome.Failed,
-                    Details: new Dictionary<string, string> { ["status"] = status.ToString(), ["token"] = context.User.FindFirst(HygieClaims.TokenId)?.Value ?? "" }));
+                    Details: details));
             }
+        }
+    }
+
+    /// <summary>Where a request came from: a trusted proxy's header first, then the country of the account's organisation.</summary>
+    private sealed class AccessCountrySource(AccessCountryOptions? options)
+    {
+        private readonly string? _header = string.IsNullOrWhiteSpace(options?.Header) ? null : options.Header;
+        private readonly IReadOnlyList<System.Net.IPNetwork> _proxies = options?.Networks() ?? [];
+
+        public async Task<(string? Country, string? Source)> CountryOfAsync(HttpContext context, string subject)
+        {
+            if (_header is not null && context.Connection.RemoteIpAddress is { } remote)
+            {
+                var address = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
+                // From anyone else the header is ignored: a client could claim any country.
+                if (_proxies.Any(p => p.Contains(address)) && context.Request.Headers[_header] is { Count: 1 } values
+                    && Core.Sovereignty.Countries.Code(values[0]) is { } fromProxy)
+                    return (fromProxy, "proxy");
+            }
+            if (context.RequestServices.GetService<IAccountCountries>() is { } accounts
+                && Core.Sovereignty.Countries.Code(await accounts.CountryOfAsync(subject, context.RequestAborted)) is { } fromAccount)
+                return (fromAccount, "organisation");
+            return (null, null);
         }
     }
 }

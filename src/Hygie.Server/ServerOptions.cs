@@ -10,4 +10,7 @@ public sealed record ServerOptions
 
     /// <summary>An OpenID Connect provider whose JWTs are accepted beside hub tokens; none by default.</summary>
     public Auth.OidcOptions? Oidc { get; init; }
+
+    /// <summary>A trusted reverse proxy's header carrying the client's country (off by default).</summary>
+    public AccessCountryOptions? AccessCountry { get; init; }
 }

@@ -211,3 +211,51 @@ public sealed class OperationsCliTests
         Assert.DoesNotContain(server.Hub.DataDirectory, await response.Content.ReadAsStringAsync());
     }
 }
+
+/// <summary>The operator verbs on a hub whose keys are in a PKCS#11 token (SoftHSM2): restore with the token, then move the keys out of it.</summary>
+public sealed class TokenVaultCliTests
+{
+    [Fact]
+    public async Task A_token_hub_is_restored_with_its_token_then_moved_to_a_keyring_and_its_audit_export_verifies_with_the_old_key()
+    {
+        using var dir = new TempDirectory();
+        var label = $"cli-{ProductionParts.NewRun()}";
+        var vault = new[] { "library=" + ProductionParts.Get(ProductionParts.Pkcs11Library), "token=" + ProductionParts.Get(ProductionParts.Pkcs11Token),
+            "key-label=" + label, "pin-env=" + ProductionParts.Pkcs11Pin };
+        var stores = dir.Combine("stores.json");
+        await File.WriteAllTextAsync(stores, JsonSerializer.Serialize(new
+        {
+            vault = new { provider = "pkcs11", settings = vault.Select(v => v.Split('=', 2)).ToDictionary(p => p[0], p => p[1]) },
+        }));
+        var data = dir.Combine("hub");
+        var init = await CliRunner.RunAsync(["init", "--data", data, "--stores", stores, .. OperationsCliTests.Qualified]);
+        Assert.True(init.ExitCode == 0, init.Error);
+        await OperationsCliTests.SealAsync(data, 4, 3000);
+
+        // Restore needs the token the backup's key is wrapped in.
+        Assert.Equal(0, (await CliRunner.RunAsync(["locations", "add", "bk", "--kind", "backup", "--path", dir.Combine("bk"), "--data", data, .. OperationsCliTests.Qualified])).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("backup", "--to", "bk", "--data", data)).ExitCode);
+        var restore = await CliRunner.RunAsync(["restore", "--from", dir.Combine("bk"), "--data", dir.Combine("restored"), "--vault-backend", "pkcs11",
+            .. vault.SelectMany(v => new[] { "--vault-setting", v })]);
+        Assert.True(restore.ExitCode == 0, restore.Error);
+        Assert.Equal(0, (await CliRunner.RunAsync("verify", "--data", dir.Combine("restored"))).ExitCode);
+
+        var before = dir.Combine("before.jsonl");
+        Assert.Equal(0, (await CliRunner.RunAsync("audit", "export", "--out", before, "--data", data)).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(["locations", "add", "new-objects", "--kind", "objects", "--path", dir.Combine("new-objects"), "--data", data, .. OperationsCliTests.Qualified])).ExitCode);
+        var migrate = await CliRunner.RunAsync("migrate", "--to", "new-objects", "--vault", dir.Combine("keyring.json"), "--data", data);
+        Assert.True(migrate.ExitCode == 0, migrate.Error);
+        var finalize = await CliRunner.RunAsync("migrate", "--finalize", "--data", data);
+        Assert.True(finalize.ExitCode == 0, finalize.Error);
+        Assert.Contains("3 key object(s) destroyed in the old vault", finalize.Out);
+
+        // The token's audit key could not move: the chain was handed over, and verifies with the key trusted before.
+        var after = dir.Combine("after.jsonl");
+        Assert.Equal(0, (await CliRunner.RunAsync("audit", "export", "--out", after, "--data", data)).ExitCode);
+        Assert.Contains("audit.key.transition", await File.ReadAllTextAsync(after));
+        var verify = await CliRunner.RunAsync("audit", "verify", after, "--public-key", before + ".pub.pem");
+        Assert.True(verify.ExitCode == 0, verify.Error + verify.Out);
+        Assert.Contains("handed over to it from an earlier audit key 1 time(s)", verify.Out);
+        Assert.Equal(0, (await CliRunner.RunAsync("verify", "--data", data)).ExitCode);
+    }
+}

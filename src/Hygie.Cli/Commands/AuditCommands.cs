@@ -73,7 +73,8 @@ public static class AuditCommands
             if (parse.GetValue(g.Json)) console.WriteJson(result);
             if (!result.Intact) return Task.FromResult(console.Fail($"{path}: {result.Problem}"));
             if (!parse.GetValue(g.Json))
-                console.Line($"{path}: intact — {result.Events} events, {result.Checkpoints} signed checkpoints, last event {result.LastSeq}, signed by {result.KeyFingerprint}");
+                console.Line($"{path}: intact — {result.Events} events, {result.Checkpoints} signed checkpoints, last event {result.LastSeq}, signed by {result.KeyFingerprint}" +
+                             (result.KeyTransitions > 0 ? $" (the chain was handed over to it from an earlier audit key {result.KeyTransitions} time(s), each hand-over endorsed by the key before)" : ""));
             return Task.FromResult(HygieCli.Ok);
         });
         return command;

@@ -34,9 +34,12 @@ public static class BackupCommands
         var backend = new Option<string>("--backend") { Description = "the backup store's backend", DefaultValueFactory = _ => "files" };
         var settings = new Option<string[]>("--setting") { Description = "a backend setting key=value", Arity = ArgumentArity.ZeroOrMore };
         var backup = new Option<string?>("--backup") { Description = "the backup id (default: the newest)" };
-        var vault = new Option<string>("--vault") { Description = "the keyring the backup was made with (copied into the new hub)", Required = true };
+        var vault = new Option<string?>("--vault") { Description = "the keyring the backup was made with (copied into the new hub)" };
+        var vaultBackend = new Option<string?>("--vault-backend") { Description = "pkcs11: the backup's keys are in a token (give --vault-setting library=… token=… key-label=… pin-env=VAR)" };
+        var vaultSettings = new Option<string[]>("--vault-setting") { Description = "a setting of the token vault key=value", Arity = ArgumentArity.ZeroOrMore };
+        var stores = new Option<string?>("--stores") { Description = "JSON file (as for init) putting the restored metadata and objects in empty production stores (PostgreSQL, S3)" };
         var site = new SiteOptions();
-        var command = new Command("restore", "rebuild a hub from a backup into a new --data directory, after checking the whole backup") { from, backend, settings, backup, vault };
+        var command = new Command("restore", "rebuild a hub from a backup into a new --data directory, after checking the whole backup") { from, backend, settings, backup, vault, vaultBackend, vaultSettings, stores };
         site.AddTo(command);
         command.SetHandler(console, async (parse, ct) =>
         {
@@ -55,15 +58,35 @@ public static class BackupCommands
                 source = Path.GetFullPath(source);
                 if (!Directory.Exists(source)) return console.Fail($"no backup location at {source}: the directory does not exist");
             }
-            var vaultPath = Path.GetFullPath(parse.GetValue(vault)!);
-            if (!File.Exists(vaultPath)) return console.Fail($"no keyring at {vaultPath}");
+            StoreConfig vaultConfig;
+            if (parse.GetValue(vaultBackend) is { } vb && vb != "local-keyring")
+            {
+                if (parse.GetValue(vault) is not null) return console.Fail("give either --vault KEYRING or --vault-backend with --vault-setting, not both");
+                var vaultMap = new Dictionary<string, string>();
+                foreach (var s in parse.GetValue(vaultSettings) ?? [])
+                {
+                    var i = s.IndexOf('=');
+                    if (i <= 0) return console.Fail($"--vault-setting '{s}' is not key=value");
+                    vaultMap[s[..i].Trim()] = s[(i + 1)..].Trim();
+                }
+                Storage.Locations.DeclaredLocation.CheckSettings(vaultMap);
+                vaultConfig = new StoreConfig { Provider = vb, Settings = vaultMap };
+            }
+            else
+            {
+                if (parse.GetValue(vault) is not { } keyring) return console.Fail("--vault KEYRING (or --vault-backend pkcs11 with --vault-setting) is required: the vault the backup was made with");
+                var vaultPath = Path.GetFullPath(keyring);
+                if (!File.Exists(vaultPath)) return console.Fail($"no keyring at {vaultPath}");
+                vaultConfig = RestoreRequest.Keyring(vaultPath);
+            }
             var store = StoreFactory.OpenObjects(Environment.CurrentDirectory, new StoreConfig { Provider = b, Path = b == "files" ? source : null, Settings = map.Count == 0 ? null : map });
             var result = await HubRestore.RunAsync(new RestoreRequest
             {
                 Source = store,
                 SourceName = source,
                 DataDirectory = parse.GetValue(g.Data)!,
-                VaultPath = vaultPath,
+                Vault = vaultConfig,
+                Stores = parse.GetValue(stores) is { } file ? InitCommand.ReadStores(file) : null,
                 BackupId = parse.GetValue(backup),
                 Site = site.Read(parse),
                 Migrations = HubModules.Migrations,

@@ -31,13 +31,14 @@ public static class GovernanceCommands
         var org = new Option<string?>("--org") { Description = "the person's organisation" };
         var display = new Option<string?>("--name") { Description = "the person's full name" };
         var consent = new Option<bool>("--public") { Description = "the person consents to be named in the public registry" };
+        var country = new Option<string?>("--country") { Description = "the organisation's country (ISO 3166-1 alpha-2, e.g. FR): where the account's accesses come from, for the compliance report" };
         var reason = Reason();
-        var add = new Command("add", "create an account") { name, role, org, display, consent, reason };
+        var add = new Command("add", "create an account") { name, role, org, display, consent, country, reason };
         add.SetHandler(console, async (parse, ct) =>
         {
             using var client = HubAccess.Client(parse, g);
             var user = await SendAsync<HubUser>(client, parse, g, console, "/api/users", new NewUserRequest(parse.GetValue(name), parse.GetValue(display),
-                parse.GetValue(org), parse.GetValue(role), parse.GetValue(consent), parse.GetValue(reason)), ct);
+                parse.GetValue(org), parse.GetValue(role), parse.GetValue(consent), parse.GetValue(reason), parse.GetValue(country)), ct);
             if (user is not null) console.Line($"User {user.Name} created with roles {string.Join(", ", user.Roles)}.");
             return HygieCli.Ok;
         });
@@ -49,8 +50,8 @@ public static class GovernanceCommands
             using var client = HubAccess.Client(parse, g);
             var all = await GetAsync<List<HubUser>>(client, parse, g, console, "/api/users", ct);
             if (all is not null)
-                console.Table(["name", "full name", "organisation", "roles", "public", "created"],
-                    all.Select(u => new[] { u.Name, u.DisplayName, u.Organisation, string.Join(" ", u.Roles), u.PublicConsent ? "yes" : "no", u.Created.ToString("u") }));
+                console.Table(["name", "full name", "organisation", "country", "roles", "public", "created"],
+                    all.Select(u => new[] { u.Name, u.DisplayName, u.Organisation, u.Country, string.Join(" ", u.Roles), u.PublicConsent ? "yes" : "no", u.Created.ToString("u") }));
             return HygieCli.Ok;
         });
         users.Subcommands.Add(list);

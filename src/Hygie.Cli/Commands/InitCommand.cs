@@ -26,7 +26,7 @@ public static class InitCommand
         return command;
     }
 
-    private static StoreChoice ReadStores(string file)
+    internal static StoreChoice ReadStores(string file)
     {
         if (!File.Exists(file)) throw new CliException($"no such file: {file}");
         try

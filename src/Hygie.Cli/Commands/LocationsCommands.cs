@@ -19,7 +19,7 @@ public static class LocationsCommands
         var name = new Argument<string>("name") { Description = "the location's name (lower-case letters, digits, '-')" };
         var kind = new Option<string>("--kind") { Description = "objects, metadata, vault or backup", Required = true };
         kind.AcceptOnlyFromAmong(DeclaredLocation.Kinds.ToArray());
-        var backend = new Option<string?>("--backend") { Description = "files, sqlite, local-keyring (s3, postgresql, pkcs11 when available); default by kind" };
+        var backend = new Option<string?>("--backend") { Description = "files, sqlite, local-keyring, s3, postgresql or pkcs11; default by kind (settings: s3 endpoint= bucket= prefix= access-key-env= secret-key-env=; postgresql connection-string-env=; pkcs11 library= token= key-label= pin-env=)" };
         var path = new Option<string?>("--path") { Description = "the directory (files) or file (sqlite, local-keyring) it lives in" };
         var settings = new Option<string[]>("--setting") { Description = "a backend setting key=value (secrets: name their environment variable, e.g. password-env=PGPASSWORD)", Arity = ArgumentArity.ZeroOrMore };
         var description = new Option<string?>("--description") { Description = "a note for auditors" };

@@ -12,9 +12,9 @@ public static class MigrateCommand
     {
         var to = new Option<string?>("--to") { Description = "the declared objects location the sealed objects move to (omit to resume the migration in progress)" };
         var metadataTo = new Option<string?>("--metadata-to") { Description = "the declared metadata location the metadata moves to" };
-        var vault = new Option<string?>("--vault") { Description = "a new keyring path (created, with a new root key) or a declared vault location: data keys are re-wrapped under it" };
+        var vault = new Option<string?>("--vault") { Description = "a new keyring path (created, with a new root key) or a declared vault location (local-keyring or pkcs11 token): data keys are re-wrapped under its new root key" };
         var noSwitch = new Option<bool>("--no-switch") { Description = "copy and verify only; switch later with 'hygie migrate'" };
-        var finalize = new Option<bool>("--finalize") { Description = "after the switch: erase the old copy (objects, metadata, old keyring) and record it" };
+        var finalize = new Option<bool>("--finalize") { Description = "after the switch: erase the old copy (objects, metadata) and crypto-erase the old vault (keyring file destroyed, token keys destroyed), and record it" };
         var status = new Option<bool>("--status") { Description = "where the last migration stands" };
         var abort = new Option<bool>("--abort") { Description = "abandon the migration in progress (before its switch) and remove its copies" };
         var maxRate = new Option<string?>("--max-rate") { Description = "bandwidth limit for the copies, per second: 500KiB, 40MiB, 1GiB (default: none)" };
@@ -53,7 +53,8 @@ public static class MigrateCommand
                 await using var hub = await HubAccess.OpenAsync(parse, g, ct);
                 var f = await HubMigration.FinalizeAsync(hub, options, ct);
                 if (json) { console.WriteJson(f); return HygieCli.Ok; }
-                console.Line($"Migration {f.Id} finalized: erased {string.Join(", ", f.Erased.Select(e => $"'{e}'"))} ({f.ObjectsDeleted} old objects deleted)");
+                console.Line($"Migration {f.Id} finalized: erased {string.Join(", ", f.Erased.Select(e => $"'{e}'"))} ({f.ObjectsDeleted} old objects deleted" +
+                             (f.VaultObjectsDestroyed > 0 ? $", {f.VaultObjectsDestroyed} key object(s) destroyed in the old vault" : "") + ")");
                 foreach (var note in f.Notes) console.Line($"  note: {note}");
                 return HygieCli.Ok;
             }

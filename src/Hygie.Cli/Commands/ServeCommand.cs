@@ -43,7 +43,7 @@ public static class ServeCommand
             {
                 // Held while serving: a migration never switches the stores under a running server.
                 using var hubLock = HubLock.Acquire(hub.DataDirectory, "hygie serve", "another 'hygie serve' or a migration switch holds this hub: stop it first");
-                var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings() };
+                var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings(), AccessCountry = AccessCountrySettings() };
                 await using var app = HygieServer.Build(hub, serverOptions, ServedModules.All);
                 if (created)
                 {
@@ -106,14 +106,18 @@ public static class ServeCommand
         console.Line($"  try: HYGIE_TOKEN=<{DemoHub.Researcher} token> hygie query {r.Project} \"SELECT PRS_NAT_REF, COUNT(*) AS n FROM ER_PRS_F GROUP BY 1 ORDER BY n DESC\"");
     }
 
+    private static IConfiguration Settings() => new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+        .AddEnvironmentVariables("HYGIE__")
+        .Build();
+
     /// <summary>The OpenID Connect provider, from appsettings.json (<c>Oidc</c>) overridden by <c>HYGIE__OIDC__…</c> variables; null when not configured.</summary>
     private static Server.Auth.OidcOptions? OidcSettings()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables("HYGIE__")
-            .Build();
-        var oidc = configuration.GetSection("Oidc").Get<Server.Auth.OidcOptions>();
+        var oidc = Settings().GetSection("Oidc").Get<Server.Auth.OidcOptions>();
         return oidc is { Enabled: true } ? oidc : null;
     }
+
+    /// <summary>The trusted proxy's country header (<c>AccessCountry</c>, <c>HYGIE__ACCESSCOUNTRY__HEADER</c> and <c>__TRUSTEDPROXIES</c>); null when off.</summary>
+    private static AccessCountryOptions? AccessCountrySettings() => Settings().GetSection("AccessCountry").Get<AccessCountryOptions>()?.Validate();
 }

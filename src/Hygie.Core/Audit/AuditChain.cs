@@ -69,6 +69,16 @@ public static class AuditChain
     public static byte[] ExportDigest(long firstSeq, long lastSeq, string lastHash, DateTimeOffset exportedAt) =>
         SHA256.HashData(Encoding.UTF8.GetBytes($"{ExportFormat}\n{firstSeq}\n{lastSeq}\n{lastHash}\n{FormatTime(exportedAt)}"));
 
+    /// <summary>
+    /// The action of the event that hands the audit chain from one signing key to the next (a vault that cannot give
+    /// its key away, such as an HSM, was replaced). Its details carry both public keys and the old key's endorsement.
+    /// </summary>
+    public const string KeyTransitionAction = "audit.key.transition";
+
+    /// <summary>What the old audit key signs to endorse its successor: the chain's head before the transition and the new public key.</summary>
+    public static byte[] KeyTransitionDigest(string prevHash, ReadOnlySpan<byte> nextPublicKeySpki) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes($"hygie-audit-key-transition\n{prevHash}\n{Convert.ToBase64String(nextPublicKeySpki)}"));
+
     /// <summary>Short fingerprint of a public key (SPKI DER) for people to compare.</summary>
     public static string Fingerprint(ReadOnlySpan<byte> publicKeySpki) =>
         "SHA256:" + Convert.ToHexStringLower(SHA256.HashData(publicKeySpki))[..32];

@@ -13,19 +13,31 @@ public sealed record ExportHeader(
     byte[] PublicKey,
     byte[] Signature)
 {
-    public string ToLine() => JsonSerializer.Serialize(new Dictionary<string, object>
+    /// <summary>
+    /// Every audit key the chain was signed with, oldest first, when it changed hands (see
+    /// <see cref="AuditChain.KeyTransitionAction"/>); null when one key signed it all. Not signed itself: the verifier
+    /// checks it against the transition events, which are in the chain.
+    /// </summary>
+    public IReadOnlyList<byte[]>? KeyHistory { get; init; }
+
+    public string ToLine()
     {
-        ["type"] = "header",
-        ["format"] = AuditChain.ExportFormat,
-        ["hub"] = HubId,
-        ["exportedAt"] = AuditChain.FormatTime(ExportedAt),
-        ["firstSeq"] = FirstSeq,
-        ["lastSeq"] = LastSeq,
-        ["lastHash"] = LastHash,
-        ["keyId"] = KeyId,
-        ["publicKey"] = Convert.ToBase64String(PublicKey),
-        ["signature"] = Convert.ToBase64String(Signature),
-    });
+        var line = new Dictionary<string, object>
+        {
+            ["type"] = "header",
+            ["format"] = AuditChain.ExportFormat,
+            ["hub"] = HubId,
+            ["exportedAt"] = AuditChain.FormatTime(ExportedAt),
+            ["firstSeq"] = FirstSeq,
+            ["lastSeq"] = LastSeq,
+            ["lastHash"] = LastHash,
+            ["keyId"] = KeyId,
+            ["publicKey"] = Convert.ToBase64String(PublicKey),
+            ["signature"] = Convert.ToBase64String(Signature),
+        };
+        if (KeyHistory is { Count: > 0 }) line["keys"] = KeyHistory.Select(Convert.ToBase64String).ToArray();
+        return JsonSerializer.Serialize(line);
+    }
 
     public static ExportHeader Parse(string line)
     {
@@ -44,6 +56,11 @@ public sealed record ExportHeader(
             r.GetProperty("lastHash").GetString()!,
             r.GetProperty("keyId").GetString()!,
             Convert.FromBase64String(r.GetProperty("publicKey").GetString()!),
-            Convert.FromBase64String(r.GetProperty("signature").GetString()!));
+            Convert.FromBase64String(r.GetProperty("signature").GetString()!))
+        {
+            KeyHistory = r.TryGetProperty("keys", out var keys)
+                ? keys.EnumerateArray().Select(k => Convert.FromBase64String(k.GetString()!)).ToList()
+                : null,
+        };
     }
 }

@@ -45,4 +45,16 @@ public static class Countries
         "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT",
         "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
     };
+
+    /// <summary>
+    /// An ISO 3166-1 alpha-2 code in upper case, or null: anything else, and the user-assigned codes GeoIP services
+    /// give when they do not know (<c>XX</c>, <c>ZZ</c>), is no country.
+    /// </summary>
+    public static string? Code(string? value)
+    {
+        var v = value?.Trim();
+        if (v is not { Length: 2 } || !char.IsAsciiLetter(v[0]) || !char.IsAsciiLetter(v[1])) return null;
+        v = v.ToUpperInvariant();
+        return v is "XX" or "ZZ" ? null : v;
+    }
 }

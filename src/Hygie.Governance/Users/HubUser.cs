@@ -8,7 +8,11 @@ public sealed record HubUser(
     IReadOnlyList<string> Roles,
     bool PublicConsent,
     DateTimeOffset Created,
-    string CreatedBy);
+    string CreatedBy)
+{
+    /// <summary>ISO 3166-1 alpha-2 country of the person's organisation (null: not declared).</summary>
+    public string? Country { get; init; }
+}
 
-/// <summary>What the operator gives to create an account.</summary>
-public sealed record NewUser(string Name, string? DisplayName, string? Organisation, IReadOnlyList<string> Roles, bool PublicConsent = false);
+/// <summary>What the operator gives to create an account; <paramref name="Country"/>: the organisation's country (ISO 3166-1 alpha-2).</summary>
+public sealed record NewUser(string Name, string? DisplayName, string? Organisation, IReadOnlyList<string> Roles, bool PublicConsent = false, string? Country = null);

@@ -32,7 +32,7 @@ public static class GovernanceEndpoints
         users.MapPost("", async (NewUserRequest body, ClaimsPrincipal user, UserDirectory directory, CancellationToken ct) =>
         {
             var created = await directory.AddAsync(ActorOf(user),
-                new NewUser(body.Name ?? "", body.DisplayName, body.Organisation, body.Roles ?? [], body.PublicConsent), body.Reason, ct);
+                new NewUser(body.Name ?? "", body.DisplayName, body.Organisation, body.Roles ?? [], body.PublicConsent, body.Country), body.Reason, ct);
             return Results.Created($"/api/users/{created.Name}", created);
         }).RequireRoles(Roles.Operator);
         users.MapGet("", (UserDirectory directory, CancellationToken ct) => directory.ListAsync(ct)).RequireRoles(Roles.Operator, Roles.Auditor);
@@ -131,7 +131,7 @@ public static class GovernanceEndpoints
     }
 }
 
-public sealed record NewUserRequest(string? Name, string? DisplayName, string? Organisation, IReadOnlyList<string>? Roles, bool PublicConsent = false, string? Reason = null);
+public sealed record NewUserRequest(string? Name, string? DisplayName, string? Organisation, IReadOnlyList<string>? Roles, bool PublicConsent = false, string? Reason = null, string? Country = null);
 public sealed record ReasonRequest(string? Reason);
 public sealed record OptOutRequest(string? Nir, string? Reason = null)
 {

@@ -29,6 +29,7 @@ public sealed class GovernanceModule(IDatasetCatalog? catalog = null) : IHubModu
         if (catalog is not null) services.AddSingleton(catalog);
         else services.TryAddSingleton<IDatasetCatalog, EmptyDatasetCatalog>();
         services.AddSingleton(sp => new UserDirectory(hub));
+        services.AddSingleton<IAccountCountries>(sp => new AccountCountries(sp.GetRequiredService<UserDirectory>()));
         services.AddSingleton(sp => new TokenDesk(hub, sp.GetRequiredService<UserDirectory>(), sp.GetService<Core.Identity.ITenantDirectory>()));
         services.AddSingleton(sp => new ApplicationValidator(sp.GetRequiredService<IDatasetCatalog>(), sp.GetRequiredService<UserDirectory>()));
         services.AddSingleton(sp => new ProjectRegistry(hub, sp.GetRequiredService<ApplicationValidator>()));
@@ -44,4 +45,10 @@ public sealed class GovernanceModule(IDatasetCatalog? catalog = null) : IHubModu
         app.MapGovernance();
         app.MapPublicRegistry();
     }
+}
+
+/// <summary>The audit middleware's view of the accounts: the country of each one's organisation.</summary>
+internal sealed class AccountCountries(UserDirectory directory) : IAccountCountries
+{
+    public Task<string?> CountryOfAsync(string subject, CancellationToken ct) => directory.CountryOfAsync(subject, ct);
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text;
 using System.Threading.Channels;
 using Hygie.Core.Audit;
+using Hygie.Core.Sovereignty;
 using Hygie.Storage.Keys;
 using Hygie.Storage.Metadata;
 
@@ -38,6 +39,29 @@ public sealed class AuditLog : IAsyncDisposable
         );
         CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq {bigint} NOT NULL, hash TEXT NOT NULL);
         INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+        """);
+
+    /// <summary>
+    /// Where accesses came from, kept as events are appended (same transaction) so that the compliance report and
+    /// the public transparency page never scan the log: a count per country of the events that carry a
+    /// <c>country</c> detail, and the events from outside the EEA themselves.
+    /// </summary>
+    public static readonly Migration CountrySchema = new("storage.audit", 2, "accesses by country, maintained on append",
+        """
+        CREATE TABLE audit_countries (
+            country TEXT PRIMARY KEY,
+            accesses {bigint} NOT NULL,
+            first_seq {bigint} NOT NULL,
+            last_seq {bigint} NOT NULL
+        );
+        CREATE TABLE audit_extra_eea (
+            seq {bigint} PRIMARY KEY,
+            time TEXT NOT NULL,
+            country TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        );
         """);
 
     private const int MaxBatch = 2048;
@@ -161,7 +185,10 @@ public sealed class AuditLog : IAsyncDisposable
         var checkpoints = await ReadCheckpointsAsync(connection, null, 1, lastSeq, ct);
         var exportedAt = _clock.GetUtcNow();
         var header = new ExportHeader(HubId, exportedAt, 1, lastSeq, lastHash, _vault.SigningKeyId, _vault.SigningPublicKey,
-            _vault.SignDigest(AuditChain.ExportDigest(1, lastSeq, lastHash, exportedAt)));
+            _vault.SignDigest(AuditChain.ExportDigest(1, lastSeq, lastHash, exportedAt)))
+        {
+            KeyHistory = await KeyHistoryAsync(connection, lastSeq, ct),
+        };
 
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         await writer.WriteLineAsync(header.ToLine());
@@ -248,11 +275,61 @@ public sealed class AuditLog : IAsyncDisposable
         }
     }
 
+    /// <summary>The audit keys that signed the chain up to <paramref name="lastSeq"/>, oldest first; null when it never changed hands.</summary>
+    private static async Task<IReadOnlyList<byte[]>?> KeyHistoryAsync(DbConnection connection, long lastSeq, CancellationToken ct)
+    {
+        List<byte[]>? keys = null;
+        await using var cmd = connection.Command("SELECT body, hash FROM audit_events WHERE action = @a AND seq <= @last ORDER BY seq");
+        cmd.AddParameter("a", AuditChain.KeyTransitionAction).AddParameter("last", lastSeq);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var details = AuditEventJson.Parse(reader.GetString(0), reader.GetString(1)).Entry.Details!;
+            keys ??= [Convert.FromBase64String(details["fromPublicKey"])];
+            keys.Add(Convert.FromBase64String(details["toPublicKey"]));
+        }
+        return keys;
+    }
+
+    /// <summary>
+    /// Hands the chain from <paramref name="from"/>'s audit key to <paramref name="to"/>'s, inside the caller's
+    /// transaction (a migration's switch, which holds the store's write lock): the head is signed by the old key, the
+    /// transition event carries both public keys and the old key's endorsement of the new one, and the new key signs
+    /// the head after it. An auditor holding either public key verifies the whole chain (see <see cref="ExportHeader.KeyHistory"/>).
+    /// </summary>
+    public static async Task<AuditEvent> AppendKeyTransitionAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IKeyVault from, IKeyVault to,
+        TimeProvider clock, string actor, string reason, CancellationToken ct)
+    {
+        var (seq, prev) = await ReadHeadAsync(connection, tx, dialect, ct);
+        if (seq > 0 && (await ReadCheckpointsAsync(connection, tx, seq, seq, ct)).Count == 0)
+            await SignCheckpointAsync(connection, tx, from, clock, seq, prev, ct);
+        var entry = new AuditEntry(actor, AuditChain.KeyTransitionAction, to.SigningKeyId, Reason: reason, Details: new Dictionary<string, string>
+        {
+            ["fromKeyId"] = from.SigningKeyId, ["fromKey"] = AuditChain.Fingerprint(from.SigningPublicKey), ["fromPublicKey"] = Convert.ToBase64String(from.SigningPublicKey),
+            ["toKeyId"] = to.SigningKeyId, ["toKey"] = AuditChain.Fingerprint(to.SigningPublicKey), ["toPublicKey"] = Convert.ToBase64String(to.SigningPublicKey),
+            ["endorsement"] = Convert.ToBase64String(from.SignDigest(AuditChain.KeyTransitionDigest(prev, to.SigningPublicKey))),
+            ["fromVault"] = from.Kind, ["toVault"] = to.Kind,
+        });
+        var events = await InsertEventsAsync(connection, tx, clock, seq, prev, [entry], ct);
+        await SignCheckpointAsync(connection, tx, to, clock, events[0].Seq, events[0].Hash, ct);
+        return events[0];
+    }
+
     private async Task<IReadOnlyList<AuditEvent>> WriteBatchAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AuditEntry> entries, CancellationToken ct)
     {
         if (entries.Count == 0) return [];
-        var (seq, prev) = await ReadHeadAsync(connection, tx, ct);
-        var firstSeq = seq;
+        var (firstSeq, head) = await ReadHeadAsync(connection, tx, ct);
+        var events = await InsertEventsAsync(connection, tx, _clock, firstSeq, head, entries, ct);
+        var (seq, prev) = (events[^1].Seq, events[^1].Hash);
+        if (firstSeq / _checkpointEvery != seq / _checkpointEvery)
+            await SignCheckpointAsync(connection, tx, seq, prev, ct);
+        return events;
+    }
+
+    /// <summary>Appends <paramref name="entries"/> after the head (<paramref name="seq"/>, <paramref name="prev"/>) and moves the head.</summary>
+    private static async Task<List<AuditEvent>> InsertEventsAsync(DbConnection connection, DbTransaction tx, TimeProvider clock, long seq, string prev,
+        IReadOnlyList<AuditEntry> entries, CancellationToken ct)
+    {
         var events = new List<AuditEvent>(entries.Count);
         await using (var insert = connection.Command(
             "INSERT INTO audit_events (seq, time, actor, action, target, outcome, body, hash) VALUES (@seq, @time, @actor, @action, @target, @outcome, @body, @hash)", tx))
@@ -262,7 +339,7 @@ public sealed class AuditLog : IAsyncDisposable
             foreach (var entry in entries)
             {
                 seq++;
-                var time = _clock.GetUtcNow();
+                var time = clock.GetUtcNow();
                 var canonical = AuditChain.Canonical(seq, time, entry, prev);
                 var hash = AuditChain.Hash(canonical);
                 p[0].Value = seq; p[1].Value = AuditChain.FormatTime(time); p[2].Value = entry.Actor; p[3].Value = entry.Action;
@@ -277,16 +354,43 @@ public sealed class AuditLog : IAsyncDisposable
             head.AddParameter("seq", seq).AddParameter("hash", prev);
             await head.ExecuteNonQueryAsync(ct);
         }
-        if (firstSeq / _checkpointEvery != seq / _checkpointEvery)
-            await SignCheckpointAsync(connection, tx, seq, prev, ct);
+        await CountAccessesAsync(connection, tx, events, ct);
         return events;
     }
 
-    private async Task<AuditCheckpoint> SignCheckpointAsync(DbConnection connection, DbTransaction tx, long seq, string hash, CancellationToken ct)
+    /// <summary>Adds the batch's accesses with a known country to <c>audit_countries</c>, and those from outside the EEA to <c>audit_extra_eea</c>.</summary>
+    private static async Task CountAccessesAsync(DbConnection connection, DbTransaction tx, List<AuditEvent> events, CancellationToken ct)
     {
-        var time = _clock.GetUtcNow();
-        var signature = Convert.ToBase64String(_vault.SignDigest(AuditChain.CheckpointDigest(seq, hash, time)));
-        var checkpoint = new AuditCheckpoint(seq, hash, time, _vault.SigningKeyId, signature);
+        var located = events.Select(e => (Event: e, Country: e.Entry.Details is { } d && d.TryGetValue("country", out var c) ? Countries.Code(c) : null))
+            .Where(x => x.Country is not null).ToList();
+        if (located.Count == 0) return;
+        foreach (var group in located.GroupBy(x => x.Country!))
+        {
+            await using var cmd = connection.Command(
+                "INSERT INTO audit_countries (country, accesses, first_seq, last_seq) VALUES (@c, @n, @first, @last) " +
+                "ON CONFLICT (country) DO UPDATE SET accesses = audit_countries.accesses + excluded.accesses, last_seq = excluded.last_seq", tx);
+            cmd.AddParameter("c", group.Key).AddParameter("n", (long)group.Count())
+               .AddParameter("first", group.Min(x => x.Event.Seq)).AddParameter("last", group.Max(x => x.Event.Seq));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var (e, country) in located.Where(x => !Countries.Eea.Contains(x.Country!)))
+        {
+            await using var cmd = connection.Command(
+                "INSERT INTO audit_extra_eea (seq, time, country, actor, action, outcome) VALUES (@s, @t, @c, @a, @x, @o)", tx);
+            cmd.AddParameter("s", e.Seq).AddParameter("t", AuditChain.FormatTime(e.Time)).AddParameter("c", country)
+               .AddParameter("a", e.Entry.Actor).AddParameter("x", e.Entry.Action).AddParameter("o", e.Entry.Outcome);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private Task<AuditCheckpoint> SignCheckpointAsync(DbConnection connection, DbTransaction tx, long seq, string hash, CancellationToken ct) =>
+        SignCheckpointAsync(connection, tx, _vault, _clock, seq, hash, ct);
+
+    private static async Task<AuditCheckpoint> SignCheckpointAsync(DbConnection connection, DbTransaction tx, IKeyVault vault, TimeProvider clock, long seq, string hash, CancellationToken ct)
+    {
+        var time = clock.GetUtcNow();
+        var signature = Convert.ToBase64String(vault.SignDigest(AuditChain.CheckpointDigest(seq, hash, time)));
+        var checkpoint = new AuditCheckpoint(seq, hash, time, vault.SigningKeyId, signature);
         await using var cmd = connection.Command(
             "INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (@seq, @hash, @time, @key, @sig)", tx);
         cmd.AddParameter("seq", seq).AddParameter("hash", hash).AddParameter("time", AuditChain.FormatTime(time))
@@ -295,9 +399,12 @@ public sealed class AuditLog : IAsyncDisposable
         return checkpoint;
     }
 
-    private async Task<(long Seq, string Hash)> ReadHeadAsync(DbConnection connection, DbTransaction? tx, CancellationToken ct)
+    private Task<(long Seq, string Hash)> ReadHeadAsync(DbConnection connection, DbTransaction? tx, CancellationToken ct) =>
+        ReadHeadAsync(connection, tx, _store.Dialect, ct);
+
+    private static async Task<(long Seq, string Hash)> ReadHeadAsync(DbConnection connection, DbTransaction? tx, SqlDialect dialect, CancellationToken ct)
     {
-        await using var cmd = connection.Command("SELECT seq, hash FROM audit_head WHERE id = 1" + (tx is null ? "" : _store.Dialect.ForUpdate), tx);
+        await using var cmd = connection.Command("SELECT seq, hash FROM audit_head WHERE id = 1" + (tx is null ? "" : dialect.ForUpdate), tx);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) throw new InvalidOperationException("the audit head row is missing");
         return (reader.GetInt64Value(0), reader.GetString(1));

@@ -15,7 +15,7 @@ namespace Hygie.Storage.Hub;
 public sealed class Hub : IAsyncDisposable
 {
     /// <summary>The storage layer's own schema; modules add theirs when opening the hub.</summary>
-    public static readonly IReadOnlyList<Migration> StorageMigrations = [KeyRing.Schema, AuditLog.Schema, AccessTokenStore.Schema, LocationRegistry.Schema, OperationsSchema.Schema];
+    public static readonly IReadOnlyList<Migration> StorageMigrations = [KeyRing.Schema, AuditLog.Schema, AuditLog.CountrySchema, AccessTokenStore.Schema, LocationRegistry.Schema, OperationsSchema.Schema];
 
     private Hub(string dataDirectory, HubConfig config, IMetadataStore metadata, IObjectStore objects, IKeyVault vault, TimeProvider clock)
     {
@@ -57,13 +57,18 @@ public sealed class Hub : IAsyncDisposable
         dataDirectory = Path.GetFullPath(dataDirectory);
         var completedSwitch = Directory.Exists(dataDirectory) ? await SwitchJournal.RecoverAsync(dataDirectory, ct) : null;
         var config = HubConfig.Load(dataDirectory);
-        var vault = StoreFactory.OpenVault(dataDirectory, config.Vault, options.Passphrase);
+        var vault = AtStore(config.Vault, LocationKinds.Vault, () => StoreFactory.OpenVault(dataDirectory, config.Vault, options.Passphrase));
         IMetadataStore? metadata = null;
         try
         {
             metadata = StoreFactory.OpenMetadata(dataDirectory, config.Metadata);
             var objects = StoreFactory.OpenObjects(dataDirectory, config.Objects);
-            await MigrationRunner.ApplyAsync(metadata, [.. StorageMigrations, .. options.Migrations], options.Clock, ct);
+            var store = metadata;
+            await AtStore(config.Metadata, LocationKinds.Metadata, async () =>
+            {
+                await MigrationRunner.ApplyAsync(store, [.. StorageMigrations, .. options.Migrations], options.Clock, ct);
+                return 0;
+            });
             var hub = new Hub(dataDirectory, config, metadata, objects, vault, options.Clock);
             try
             {
@@ -86,6 +91,37 @@ public sealed class Hub : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// A production store's own diagnosis (a wrong PIN, refused credentials, an unreachable server) said about the
+    /// hub's location that failed; the embedded stores' messages name their files already.
+    /// </summary>
+    private static T AtStore<T>(StoreConfig store, string kind, Func<T> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (HubStateException e) when (store.Provider is not ("sqlite" or "files" or "local-keyring"))
+        {
+            throw Named(store, kind, e);
+        }
+    }
+
+    private static async Task<T> AtStore<T>(StoreConfig store, string kind, Func<Task<T>> open)
+    {
+        try
+        {
+            return await open();
+        }
+        catch (HubStateException e) when (store.Provider is not ("sqlite" or "files" or "local-keyring"))
+        {
+            throw Named(store, kind, e);
+        }
+    }
+
+    private static HubStateException Named(StoreConfig store, string kind, HubStateException e) =>
+        new($"location '{store.Location ?? DeclaredLocation.LocalName(kind)}' (the hub's {(kind == LocationKinds.Vault ? "key vault" : kind + " store")}): {e.Message}", e.Code, e);
 
     /// <summary>
     /// Creates a new hub in <paramref name="dataDirectory"/> (which must not exist or be empty) and issues the operator

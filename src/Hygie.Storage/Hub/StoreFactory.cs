@@ -25,9 +25,9 @@ public static class StoreFactory
         "s3" => new S3ObjectStore(new S3ObjectStoreOptions
         {
             Endpoint = Setting(config, "endpoint", "object store"),
-            Region = config.Settings?.GetValueOrDefault("region") ?? "us-east-1",
+            Region = Optional(config, "region") ?? "us-east-1",
             Bucket = Setting(config, "bucket", "object store"),
-            KeyPrefix = config.Settings?.GetValueOrDefault("prefix"),
+            KeyPrefix = Optional(config, "prefix"),
             AccessKey = Secret(config, "accessKeyEnv", "object store"),
             SecretKey = Secret(config, "secretKeyEnv", "object store"),
         }),
@@ -49,25 +49,48 @@ public static class StoreFactory
         _ => throw Unknown("key vault", config.Provider),
     };
 
-    private static Pkcs11VaultOptions Pkcs11Options(StoreConfig config) => new()
+    /// <summary>The token, key label and PIN (read from its environment variable) of a <c>pkcs11</c> vault.</summary>
+    public static Pkcs11VaultOptions Pkcs11Options(StoreConfig config) => new()
     {
         LibraryPath = Setting(config, "library", "key vault"),
         TokenLabel = Setting(config, "token", "key vault"),
-        KeyLabel = config.Settings?.GetValueOrDefault("keyLabel") ?? "hygie",
+        KeyLabel = Optional(config, "keyLabel") ?? "hygie",
         Pin = Secret(config, "pinEnv", "key vault"),
     };
 
     private static string Setting(StoreConfig config, string name, string what) =>
-        config.Settings?.GetValueOrDefault(name) is { Length: > 0 } value
+        Optional(config, name) is { Length: > 0 } value
             ? value
-            : throw new HubStateException($"the {what} ({config.Provider}) needs the setting '{name}' in {HubConfig.FileName}", "hub-config");
+            : throw new HubStateException($"the {what} ({config.Provider}) needs the setting '{Kebab(name)}' ({Where(config)})", "hub-config");
+
+    private static string Where(StoreConfig config) => config.Location is { } l ? $"location '{l}'" : HubConfig.FileName;
+
+    /// <summary>
+    /// A setting by name. <c>hub.json</c> spells them camelCase (<c>pinEnv</c>), declared locations kebab-case
+    /// (<c>pin-env</c>, as <c>hygie locations add --setting</c> takes them): both are the same setting.
+    /// </summary>
+    public static string? Optional(StoreConfig config, string name)
+    {
+        if (config.Settings is null) return null;
+        if (config.Settings.TryGetValue(name, out var exact)) return exact;
+        var wanted = Fold(name);
+        foreach (var (key, value) in config.Settings)
+            if (Fold(key) == wanted) return value;
+        return null;
+    }
+
+    private static string Fold(string name) => name.Replace("-", "").Replace("_", "").ToLowerInvariant();
+
+    /// <summary><c>connectionStringEnv</c> → <c>connection-string-env</c>.</summary>
+    private static string Kebab(string name) =>
+        string.Concat(name.Select((c, i) => char.IsAsciiLetterUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     private static string Secret(StoreConfig config, string setting, string what)
     {
         var variable = Setting(config, setting, what);
         return Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
             ? value
-            : throw new HubStateException($"the {what} ({config.Provider}) reads its secret from the environment variable {variable}, which is not set", "hub-config");
+            : throw new HubStateException($"the {what} ({config.Provider}{(config.Location is { } l ? $", location '{l}'" : "")}) reads its secret from the environment variable {variable}, which is not set", "hub-config");
     }
 
     private static HubStateException Unknown(string what, string provider) =>

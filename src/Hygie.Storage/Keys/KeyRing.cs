@@ -150,7 +150,7 @@ public sealed class KeyRing(IMetadataStore store, IKeyVault vault, TimeProvider 
     private static byte[] Context(string id) => Encoding.UTF8.GetBytes("hygie-key:" + id);
 
     /// <summary>What a data key's wrapping is bound to (its id): re-wrapping under another vault uses the same context.</summary>
-    internal static byte[] WrapContext(string id) => Context(id);
+    public static byte[] WrapContext(string id) => Context(id);
 }
 
 public sealed record DataKeyInfo(string Id, string Purpose, string Owner, string RootKeyId, DateTimeOffset Created, DateTimeOffset? Destroyed);

@@ -51,19 +51,50 @@ public sealed class LocalKeyringVault : IKeyVault
     }
 
     /// <summary>
-    /// Creates the keyring a migration moves the hub to: a new root key, and the same audit signing key as
-    /// <paramref name="predecessor"/>, so the audit chain signed so far stays verifiable with one public key.
+    /// Creates the keyring a migration moves the hub to: a new root key, and the audit signing key of
+    /// <paramref name="predecessor"/> when it is a keyring too, so the audit chain stays verifiable with one public key.
+    /// A token's audit key never leaves it: moving out of one, the keyring gets a new audit key, and the migration
+    /// records the hand-over in the chain (<see cref="Audit.AuditLog.AppendKeyTransitionAsync"/>).
     /// </summary>
-    public static LocalKeyringVault CreateSuccessor(string path, string? passphrase, TimeProvider clock, LocalKeyringVault predecessor)
+    public static LocalKeyringVault CreateSuccessor(string path, string? passphrase, TimeProvider clock, IKeyVault predecessor)
     {
         if (File.Exists(path))
             throw new HubStateException($"a keyring already exists at {path}: refusing to overwrite it", "keyring-exists");
-        var roots = new List<RootKey> { new(NewId("root"), RandomNumberGenerator.GetBytes(32), clock.GetUtcNow(), true) };
-        var signing = ECDsa.Create();
-        signing.ImportPkcs8PrivateKey(predecessor._signing.ExportPkcs8PrivateKey(), out _);
-        var vault = new LocalKeyringVault(path, NullIfEmpty(passphrase), roots, signing, predecessor.SigningKeyId, predecessor._signingCreated);
+        var now = clock.GetUtcNow();
+        var roots = new List<RootKey> { new(NewId("root"), RandomNumberGenerator.GetBytes(32), now, true) };
+        LocalKeyringVault vault;
+        if (predecessor is LocalKeyringVault keyring)
+        {
+            var signing = ECDsa.Create();
+            signing.ImportPkcs8PrivateKey(keyring._signing.ExportPkcs8PrivateKey(), out _);
+            vault = new LocalKeyringVault(path, NullIfEmpty(passphrase), roots, signing, keyring.SigningKeyId, keyring._signingCreated);
+        }
+        else
+        {
+            vault = new LocalKeyringVault(path, NullIfEmpty(passphrase), roots, ECDsa.Create(ECCurve.NamedCurves.nistP256), NewId("audit"), now);
+        }
         vault.Save();
         return vault;
+    }
+
+    /// <summary>The audit signing key's private parameters, for a migration that moves it into a token (which keeps it non-extractable).</summary>
+    internal ECParameters ExportSigningKey() => _signing.ExportParameters(includePrivateParameters: true);
+
+    /// <summary>
+    /// Crypto-erases a keyring file: its bytes overwritten with random ones and flushed, then the file removed, so the
+    /// root keys in it — and everything they wrapped — are gone. Returns false when there was no file.
+    /// </summary>
+    public static bool Destroy(string path)
+    {
+        if (!File.Exists(path)) return false;
+        var length = new FileInfo(path).Length;
+        using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            f.Write(RandomNumberGenerator.GetBytes((int)Math.Max(length, 1)));
+            f.Flush(flushToDisk: true);
+        }
+        File.Delete(path);
+        return true;
     }
 
     /// <summary>Opens a keyring; a clear error for a missing, corrupted or wrongly unlocked file.</summary>

@@ -69,7 +69,58 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
     public byte[] SigningPublicKey { get; }
 
     /// <summary>Creates the hub's keys (a root key and the audit signing pair) in a token that holds none under this key label.</summary>
-    public static Pkcs11KeyVault Initialize(Pkcs11VaultOptions options, TimeProvider clock)
+    public static Pkcs11KeyVault Initialize(Pkcs11VaultOptions options, TimeProvider clock) => Create(options, clock, null);
+
+    /// <summary>
+    /// Creates the keys a migration moves the hub to, in a token that holds none under this key label: a new root key
+    /// (non-extractable, as always), and the audit key of <paramref name="predecessor"/> when it is a keyring, imported
+    /// as a sensitive, non-extractable token object so the chain keeps one public key. Another token's audit key never
+    /// leaves that token: a new pair is generated here, and the migration records the hand-over in the chain.
+    /// </summary>
+    public static Pkcs11KeyVault CreateSuccessor(Pkcs11VaultOptions options, TimeProvider clock, IKeyVault predecessor)
+    {
+        if (predecessor is not LocalKeyringVault keyring) return Create(options, clock, null);
+        var parameters = keyring.ExportSigningKey();
+        try
+        {
+            return Create(options, clock, parameters);
+        }
+        finally
+        {
+            if (parameters.D is { } d) CryptographicOperations.ZeroMemory(d);
+        }
+    }
+
+    /// <summary>
+    /// Crypto-erases this hub's keys in a token: every root key and the audit key pair under the key label are
+    /// destroyed (C_DestroyObject), so what they wrapped can never be unwrapped again. Returns how many objects went.
+    /// </summary>
+    public static int DestroyKeys(Pkcs11VaultOptions options)
+    {
+        CheckKeyLabel(options.KeyLabel);
+        var (module, slot, login) = Connect(options);
+        try
+        {
+            using var session = slot.OpenSession(SessionType.ReadWrite);
+            var objects = FindObjects(session, CKO.CKO_SECRET_KEY, RootLabel(options))
+                .Concat(FindObjects(session, CKO.CKO_PRIVATE_KEY, AuditLabel(options)))
+                .Concat(FindObjects(session, CKO.CKO_PUBLIC_KEY, AuditLabel(options))).ToList();
+            lock (module.ObjectChanges)
+                foreach (var handle in objects) session.DestroyObject(handle);
+            return objects.Count;
+        }
+        catch (Pkcs11Exception e)
+        {
+            throw new HubStateException($"token '{options.TokenLabel}' could not destroy the keys labelled '{options.KeyLabel}' ({e.RV})", "vault-error", e);
+        }
+        finally
+        {
+            login.Release();
+            module.Release();
+        }
+    }
+
+    private static Pkcs11KeyVault Create(Pkcs11VaultOptions options, TimeProvider clock, ECParameters? signingKey)
     {
         CheckKeyLabel(options.KeyLabel);
         var (module, slot, login) = Connect(options);
@@ -77,6 +128,7 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
         {
             var factories = module.Factories;
             using (var session = slot.OpenSession(SessionType.ReadWrite))
+            lock (module.ObjectChanges)
             {
                 if (FindObjects(session, CKO.CKO_SECRET_KEY, RootLabel(options)).Count > 0 || FindObjects(session, CKO.CKO_PRIVATE_KEY, AuditLabel(options)).Count > 0)
                     throw new HubStateException(
@@ -86,7 +138,8 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
                 var root = GenerateRootKey(factories, session, options, NewId("root", now));
                 try
                 {
-                    GenerateSigningKey(factories, session, options, NewId("audit", now));
+                    if (signingKey is { } imported) ImportSigningKey(factories, session, options, NewId("audit", now), imported);
+                    else GenerateSigningKey(factories, session, options, NewId("audit", now));
                 }
                 catch
                 {
@@ -198,7 +251,7 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
             var id = NewId("root", now);
             try
             {
-                WithSession(session => { GenerateRootKey(_module.Factories, session, _options, id); });
+                WithSession(session => { lock (_module.ObjectChanges) GenerateRootKey(_module.Factories, session, _options, id); });
             }
             catch (Pkcs11Exception e)
             {
@@ -433,6 +486,56 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
             a.Create(CKA.CKA_LABEL, AuditLabel(options)),
             a.Create(CKA.CKA_ID, idBytes),
         ], out _, out _);
+    }
+
+    /// <summary>An existing P-256 key as a token key pair: the private half sensitive and non-extractable, as if generated here.</summary>
+    private static void ImportSigningKey(Pkcs11InteropFactories factories, ISession session, Pkcs11VaultOptions options, string id, ECParameters key)
+    {
+        if (key.D is not { Length: 32 } || key.Q.X is not { Length: 32 } || key.Q.Y is not { Length: 32 })
+            throw new HubStateException("the audit key to move into the token is not an ECDSA P-256 private key", "vault-error");
+        var a = factories.ObjectAttributeFactory;
+        var idBytes = Encoding.UTF8.GetBytes(id);
+        // CKA_EC_POINT: the uncompressed point in a DER OCTET STRING.
+        byte[] point = [0x04, 0x41, 0x04, .. key.Q.X, .. key.Q.Y];
+        var @private = session.CreateObject(
+        [
+            a.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            a.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC),
+            a.Create(CKA.CKA_TOKEN, true),
+            a.Create(CKA.CKA_PRIVATE, true),
+            a.Create(CKA.CKA_SENSITIVE, true),
+            a.Create(CKA.CKA_EXTRACTABLE, false),
+            a.Create(CKA.CKA_SIGN, true),
+            a.Create(CKA.CKA_DECRYPT, false),
+            a.Create(CKA.CKA_UNWRAP, false),
+            a.Create(CKA.CKA_DERIVE, false),
+            a.Create(CKA.CKA_EC_PARAMS, P256Params),
+            a.Create(CKA.CKA_VALUE, key.D),
+            a.Create(CKA.CKA_LABEL, AuditLabel(options)),
+            a.Create(CKA.CKA_ID, idBytes),
+        ]);
+        try
+        {
+            session.CreateObject(
+            [
+                a.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
+                a.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC),
+                a.Create(CKA.CKA_TOKEN, true),
+                a.Create(CKA.CKA_PRIVATE, false),
+                a.Create(CKA.CKA_VERIFY, true),
+                a.Create(CKA.CKA_ENCRYPT, false),
+                a.Create(CKA.CKA_WRAP, false),
+                a.Create(CKA.CKA_EC_PARAMS, P256Params),
+                a.Create(CKA.CKA_EC_POINT, point),
+                a.Create(CKA.CKA_LABEL, AuditLabel(options)),
+                a.Create(CKA.CKA_ID, idBytes),
+            ]);
+        }
+        catch
+        {
+            try { session.DestroyObject(@private); } catch (Pkcs11Exception) { }
+            throw;
+        }
     }
 
     private static List<IObjectHandle> FindObjects(ISession session, CKO objectClass, string label, byte[]? id = null)

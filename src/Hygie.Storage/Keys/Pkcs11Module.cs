@@ -52,6 +52,13 @@ internal sealed class Pkcs11Module
     }
 
     public IPkcs11Library Library { get; }
+
+    /// <summary>
+    /// Held while creating or destroying token objects (key generation, import, destruction — rare operations): some
+    /// modules, SoftHSM2's file store among them, fail such calls now and then when threads make them at once
+    /// (CKR_GENERAL_ERROR). Wrapping, unwrapping and signing stay concurrent.
+    /// </summary>
+    public Lock ObjectChanges { get; } = new();
     public Pkcs11InteropFactories Factories => Library.Factories;
 
     public static Pkcs11Module Acquire(string libraryPath)

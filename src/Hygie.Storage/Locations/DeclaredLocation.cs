@@ -110,6 +110,9 @@ public sealed partial record DeclaredLocation(
                 : q)
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
 
+    /// <summary>Settings whose names look like secrets but are not: a PKCS#11 token's label names the token.</summary>
+    private static readonly HashSet<string> NotSecret = ["token", "key-label"];
+
     /// <summary>Refuses malformed keys and anything that looks like a secret stored in clear.</summary>
     public static IReadOnlyDictionary<string, string> CheckSettings(IReadOnlyDictionary<string, string> settings)
     {
@@ -117,7 +120,7 @@ public sealed partial record DeclaredLocation(
         {
             if (!ValidSettingKey().IsMatch(key))
                 throw new ValidationFailedException($"invalid setting name '{key}': use lower-case letters, digits, '.', '_' and '-'", "setting");
-            if (SecretLike().IsMatch(key) && !key.EndsWith("-env", StringComparison.Ordinal))
+            if (SecretLike().IsMatch(key) && !key.EndsWith("-env", StringComparison.Ordinal) && !NotSecret.Contains(key))
                 throw new ValidationFailedException(
                     $"setting '{key}' looks like a secret: secrets are never stored; name the environment variable that holds it instead ('{key}-env=VARIABLE')", "setting");
             if (value.Contains("password=", StringComparison.OrdinalIgnoreCase) || value.Contains("pwd=", StringComparison.OrdinalIgnoreCase))

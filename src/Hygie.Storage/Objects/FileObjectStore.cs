@@ -137,16 +137,19 @@ public sealed class FileObjectStore : IObjectStore, IObjectCopyTarget
         {
             if (disposing)
             {
-                _file.Dispose();
-                if (!_committed) File.Delete(temp);
+                // An abandoned write (a full disk, a failed copy) may fail to flush what it buffered: it is discarded anyway.
+                try { _file.Dispose(); }
+                catch (IOException) when (!_committed) { }
+                finally { if (!_committed) File.Delete(temp); }
             }
             base.Dispose(disposing);
         }
 
         public override async ValueTask DisposeAsync()
         {
-            await _file.DisposeAsync();
-            if (!_committed) File.Delete(temp);
+            try { await _file.DisposeAsync(); }
+            catch (IOException) when (!_committed) { }
+            finally { if (!_committed) File.Delete(temp); }
             await base.DisposeAsync();
         }
 

@@ -90,30 +90,34 @@ public sealed record ComplianceReport(
         return holds;
     }
 
+    /// <summary>From the summary the audit log keeps on append (<see cref="Audit.AuditLog.CountrySchema"/>): two small reads, never a scan of the log.</summary>
     private static async Task<ExtraEeaAccesses> AccessesAsync(Hub.Hub hub, CancellationToken ct)
     {
         long withCountry = 0, outside = 0;
-        var byCountry = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        var byCountry = new List<CountryCount>();
         var recent = new List<ExtraEeaAccess>();
         await using var connection = await hub.Metadata.OpenConnectionAsync(ct);
-        await using var cmd = connection.Command("SELECT body, hash FROM audit_events WHERE body LIKE @p ORDER BY seq DESC");
-        cmd.AddParameter("p", "%\"country\":\"%");
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        await using (var cmd = connection.Command("SELECT country, accesses FROM audit_countries ORDER BY accesses DESC, country"))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+            {
+                var (country, accesses) = (reader.GetString(0), reader.GetInt64Value(1));
+                withCountry += accesses;
+                if (Countries.Eea.Contains(country)) continue;
+                outside += accesses;
+                byCountry.Add(new CountryCount(country, accesses));
+            }
+        await using (var cmd = connection.Command("SELECT time, country, actor, action, outcome FROM audit_extra_eea ORDER BY seq DESC LIMIT @n"))
         {
-            var e = AuditEventJson.Parse(reader.GetString(0), reader.GetString(1));
-            if (e.Entry.Details is null || !e.Entry.Details.TryGetValue("country", out var country) || string.IsNullOrWhiteSpace(country)) continue;
-            withCountry++;
-            if (Countries.Eea.Contains(country.Trim())) continue;
-            outside++;
-            byCountry[country.Trim().ToUpperInvariant()] = byCountry.GetValueOrDefault(country.Trim().ToUpperInvariant()) + 1;
-            if (recent.Count < RecentAccesses) recent.Add(new ExtraEeaAccess(e.Time, country.Trim().ToUpperInvariant(), e.Actor, e.Action, e.Outcome));
+            cmd.AddParameter("n", RecentAccesses);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                recent.Add(new ExtraEeaAccess(AuditChain.ParseTime(reader.GetString(0)), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
         }
         var summary = outside > 0
-            ? $"{outside} access(es) recorded from outside the EEA ({string.Join(", ", byCountry.OrderByDescending(p => p.Value).Select(p => $"{p.Key}: {p.Value}"))})"
+            ? $"{outside} access(es) recorded from outside the EEA ({string.Join(", ", byCountry.Select(p => $"{p.Country}: {p.Accesses}"))})"
             : withCountry > 0 ? $"none recorded ({withCountry} access(es) with a known country, all from the EEA)" : "none recorded (no access carried a known country)";
-        return new ExtraEeaAccesses(summary, outside, withCountry,
-            byCountry.OrderByDescending(p => p.Value).Select(p => new CountryCount(p.Key, p.Value)).ToList(), recent);
+        return new ExtraEeaAccesses(summary, outside, withCountry, byCountry, recent);
     }
 }
 

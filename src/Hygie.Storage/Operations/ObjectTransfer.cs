@@ -124,6 +124,11 @@ public static class ObjectTransfer
             // Unreachable, refused credentials, a full disk…: whatever the backend says, said about the location.
             throw new HubStateException($"location '{location}': cannot {what}: {e.Message}", "location-unavailable", e);
         }
+        catch (HubStateException e) when (!e.Message.StartsWith("location '", StringComparison.Ordinal))
+        {
+            // A store's own diagnosis (refused credentials, a wrong PIN) names its endpoint or token: say which location it is too.
+            throw new HubStateException($"location '{location}': {e.Message}", e.Code, e);
+        }
     }
 }
 

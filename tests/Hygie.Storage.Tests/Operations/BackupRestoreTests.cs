@@ -8,6 +8,7 @@ using Hygie.Storage.Locations;
 using Hygie.Storage.Objects;
 using Hygie.Storage.Operations;
 using Hygie.Storage.Operations.Backup;
+using Hygie.Storage.Tests.Contracts;
 using Hygie.Testing;
 
 namespace Hygie.Storage.Tests.Operations;
@@ -42,7 +43,7 @@ public sealed class BackupRestoreTests
         var r = await HubRestore.RunAsync(new RestoreRequest
         {
             Source = Open(ops, backup), SourceName = "vault-fr", DataDirectory = restored,
-            VaultPath = Path.Combine(ops.DataDirectory, "keyring.json"), Passphrase = null,
+            Vault = ops.RestoreVault, Stores = await ops.RestoreStoresAsync("restored"), Passphrase = null,
         });
         Assert.Equal(result.Id, r.BackupId);
         Assert.Equal(12, r.Objects);
@@ -66,7 +67,8 @@ public sealed class BackupRestoreTests
 
         // The restored hub's own stores are declared where it runs now.
         var local = await hub.Locations.GetAsync("local-objects");
-        Assert.Equal(("files", "objects", "FR"), (local.Backend, local.Path, local.Country));
+        Assert.Equal(LocationBackends.HubOnProduction(backends) ? ("s3", null, "FR") : ("files", "objects", "FR"), (local.Backend, local.Path, local.Country));
+        Assert.Equal(ops.Hub.Vault.Kind, hub.Vault.Kind);
     }
 
     [Theory]
@@ -93,7 +95,7 @@ public sealed class BackupRestoreTests
         var store = Open(ops, await ops.Hub.Locations.GetAsync("bk"));
         var restored = ops.Directory.Combine("restored-first");
         await HubRestore.RunAsync(new RestoreRequest { Source = store, SourceName = "bk", DataDirectory = restored, BackupId = first.Id,
-            VaultPath = Path.Combine(ops.DataDirectory, "keyring.json"), Passphrase = null });
+            Vault = ops.RestoreVault, Stores = await ops.RestoreStoresAsync("first"), Passphrase = null });
         await using var hub = await Hub.Hub.OpenAsync(restored, ops.OpenOptions);
         var count = 0;
         await foreach (var _ in hub.Objects.ListAsync()) count++;
@@ -112,8 +114,7 @@ public sealed class BackupRestoreTests
         Assert.Contains("backup refused", e.Message);
         Assert.Contains("'aws-us'", e.Message);
         Assert.Contains("rule 'snds' requires the SecNumCloud qualification", e.Message);
-        if (target.Path is { } path) Assert.False(Directory.Exists(path), "the refused target was created");
-        else await AssertEmptyAsync(Open(ops, target));
+        await ops.AssertNothingAtAsync(target);
         var refused = await ops.Hub.Audit.QueryAsync(new Storage.Audit.AuditQuery(ActionPrefix: "hub.backup"));
         Assert.Equal(AuditOutcome.Refused, Assert.Single(refused).Outcome);
     }
@@ -126,18 +127,24 @@ public sealed class BackupRestoreTests
         await ops.SealAsync(2);
         var backup = await ops.DeclareAsync("bk", LocationKinds.Backup);
         await HubBackup.RunAsync(ops.Hub, "bk");
-        var otherKeyring = ops.Directory.Combine("other-keyring.json");
-        LocalKeyringVault.Create(otherKeyring, null, TimeProvider.System).Dispose();
+        // Another vault of the same kind: a keyring file, or other keys in the token.
+        StoreConfig other = LocationBackends.HubOnProduction(backends)
+            ? new StoreConfig { Provider = "pkcs11", Settings = ProductionParts.Pkcs11Settings($"other-{ops.Run}") }
+            : RestoreRequest.Keyring(ops.Directory.Combine("other-keyring.json"));
+        StoreFactory.CreateVault(ops.Directory.Path, other, null, TimeProvider.System).Dispose();
 
         var restored = ops.Directory.Combine("restored");
+        var stores = await ops.RestoreStoresAsync("refused");
         var e = await Assert.ThrowsAsync<IntegrityException>(() => HubRestore.RunAsync(new RestoreRequest
         {
-            Source = Open(ops, backup), SourceName = "bk", DataDirectory = restored, VaultPath = otherKeyring, Passphrase = null,
+            Source = Open(ops, backup), SourceName = "bk", DataDirectory = restored, Vault = other, Stores = stores, Passphrase = null,
         }));
         Assert.Contains($"wrapped by root key {ops.Hub.Vault.RootKeyId}, which this vault", e.Message);
         Assert.Contains("does not hold", e.Message);
         Assert.False(Directory.Exists(restored));
         Assert.Empty(Directory.EnumerateDirectories(ops.Directory.Path, ".restored*"));
+        await AssertUntouchedAsync(ops, stores);
+        ProductionParts.DestroyTokenKeys([other]);
     }
 
     [Theory]
@@ -159,12 +166,14 @@ public sealed class BackupRestoreTests
         await using (var write = await store.OpenWriteAsync(victim.Path)) { await write.WriteAsync(bytes); await write.CommitAsync(); }
 
         var restored = ops.Directory.Combine("restored");
-        var request = new RestoreRequest { Source = store, SourceName = "bk", DataDirectory = restored, VaultPath = Path.Combine(ops.DataDirectory, "keyring.json"), Passphrase = null };
+        var stores = await ops.RestoreStoresAsync("tampered");
+        var request = new RestoreRequest { Source = store, SourceName = "bk", DataDirectory = restored, Vault = ops.RestoreVault, Stores = stores, Passphrase = null };
         var e = await Assert.ThrowsAsync<IntegrityException>(() => HubRestore.RunAsync(request));
         Assert.Contains($"object '{keys[3]}'", e.Message);
         Assert.Contains("does not match the manifest", e.Message);
         Assert.Contains("nothing was restored", e.Message);
         Assert.False(Directory.Exists(restored));
+        await AssertUntouchedAsync(ops, stores);
 
         // A missing object is named too.
         await store.DeleteAsync(victim.Path);
@@ -203,24 +212,22 @@ public sealed class BackupRestoreTests
         }
     }
 
-    [Fact]
-    public async Task Verify_names_a_tampered_object_and_a_broken_audit_chain()
+    [Theory]
+    [MemberData(nameof(LocationBackends.All), MemberType = typeof(LocationBackends))]
+    public async Task Verify_names_a_tampered_object_and_a_broken_audit_chain(string backends)
     {
-        await using var ops = await OperationsHub.CreateAsync();
+        await using var ops = await OperationsHub.CreateAsync(backends);
         var keys = await ops.SealAsync(4);
         Assert.True((await HubVerifier.RunAsync(ops.Hub)).Intact);
 
-        var path = Path.Combine(ops.DataDirectory, "objects", keys[2].Replace('/', Path.DirectorySeparatorChar));
-        var bytes = await File.ReadAllBytesAsync(path);
-        bytes[^3] ^= 1;
-        await File.WriteAllBytesAsync(path, bytes);
+        await OperationsHub.TamperAsync(ops.Hub.Objects, keys[2]);
         var result = await HubVerifier.RunAsync(ops.Hub);
         Assert.False(result.Intact);
         Assert.Equal(keys[2], result.FailedItem);
         Assert.Contains($"object '{keys[2]}' does not verify", result.Failure);
 
-        bytes[^3] ^= 1;
-        await File.WriteAllBytesAsync(path, bytes);
+        await OperationsHub.TamperAsync(ops.Hub.Objects, keys[2]);
+        Assert.True((await HubVerifier.RunAsync(ops.Hub)).Intact);
         await using (var c = await ops.Hub.Metadata.OpenConnectionAsync())
         await using (var cmd = c.CreateCommand())
         {
@@ -257,13 +264,18 @@ public sealed class BackupRestoreTests
         // A backup made before the rotation restores with the rotated vault (it keeps the retired root key).
         var restored = ops.Directory.Combine("restored");
         await HubRestore.RunAsync(new RestoreRequest { Source = Open(ops, backup), SourceName = "bk", DataDirectory = restored, BackupId = before.Id,
-            VaultPath = Path.Combine(ops.DataDirectory, "keyring.json"), Passphrase = null });
+            Vault = ops.RestoreVault, Passphrase = null });
         await using var hub = await Hub.Hub.OpenAsync(restored, ops.OpenOptions);
         await ops.AssertDataReadableAsync(hub);
     }
 
-    private static async Task AssertEmptyAsync(IObjectStore store)
+    /// <summary>A refused restore left the production stores it was given as empty as it found them.</summary>
+    private static async Task AssertUntouchedAsync(OperationsHub ops, StoreChoice? stores)
     {
-        await foreach (var o in store.ListAsync()) Assert.Fail($"the refused target holds {o.Key}");
+        if (stores is null) return;
+        await foreach (var o in StoreFactory.OpenObjects(ops.Directory.Path, stores.Objects!).ListAsync()) Assert.Fail($"the refused restore wrote {o.Key}");
+        await using var metadata = StoreFactory.OpenMetadata(ops.Directory.Path, stores.Metadata!);
+        await using var c = await metadata.OpenConnectionAsync();
+        Assert.Empty(await MetadataTables.ListAsync(c, null, metadata.Dialect, default));
     }
 }

@@ -42,6 +42,9 @@ public static class HubBackup
             () => Task.FromResult(StoreFactory.OpenObjects(hub.DataDirectory, location.ToStoreConfig())));
         var started = hub.Clock.GetUtcNow();
         var id = $"{started.UtcDateTime:yyyyMMdd't'HHmmss'z'}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        // What this run wrote at the location, removed again if it fails: a failed backup leaves nothing half-written
+        // (and gives back the space a full disk needs).
+        var written = new ConcurrentBag<string>();
         try
         {
             var previous = await LatestManifestAsync(target, location.Name, hub.HubId, hub.Vault.SigningPublicKey, ct);
@@ -53,11 +56,11 @@ public static class HubBackup
             var keyId = "backup-" + id;
 
             var entries = new ConcurrentBag<BackupEntry>();
-            var (tables, schema, auditHead) = await WriteMetadataAsync(hub, target, location.Name, id, keyId, backupKey, entries, options, ct);
+            var (tables, schema, auditHead) = await WriteMetadataAsync(hub, target, location.Name, id, keyId, backupKey, entries, written, options, ct);
             CryptographicOperations.ZeroMemory(backupKey);
 
             // Objects listed after the snapshot: everything the snapshot refers to is already there (objects are written before their rows).
-            var stats = await CopyObjectsAsync(hub.Objects, target, location.Name, previous, entries, options, ct);
+            var stats = await CopyObjectsAsync(hub.Objects, target, location.Name, previous, entries, written, options, ct);
 
             var list = entries.OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
             var manifest = new BackupManifest
@@ -110,14 +113,34 @@ public static class HubBackup
         }
         catch (Exception e) when (e is not HygieException and not OperationCanceledException)
         {
+            await RemoveAsync(target, written);
             await hub.Audit.AppendAsync(new AuditEntry(options.Actor, "hub.backup", location.Name, AuditOutcome.Failed, e.GetType().Name), CancellationToken.None);
             throw;
         }
         catch (HygieException e)
         {
-            await hub.Audit.AppendAsync(new AuditEntry(options.Actor, "hub.backup", location.Name, AuditOutcome.Failed, e.Message), CancellationToken.None);
+            var left = await RemoveAsync(target, written);
+            await hub.Audit.AppendAsync(new AuditEntry(options.Actor, "hub.backup", location.Name, AuditOutcome.Failed, e.Message,
+                Details: new Dictionary<string, string> { ["backup"] = id, ["removed"] = (written.Count - left).ToString(), ["left"] = left.ToString() }), CancellationToken.None);
             throw;
         }
+        catch (OperationCanceledException)
+        {
+            await RemoveAsync(target, written);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes what a failed run wrote; returns how many could not be deleted (the location may be gone), never throws.</summary>
+    private static async Task<int> RemoveAsync(IObjectStore target, IEnumerable<string> keys)
+    {
+        var left = 0;
+        foreach (var key in keys)
+        {
+            try { await target.DeleteAsync(key, CancellationToken.None); }
+            catch (Exception e) when (e is HygieException or IOException or UnauthorizedAccessException) { left++; }
+        }
+        return left;
     }
 
     /// <summary>The manifests in a backup location, newest first (signature checked; unreadable ones left out).</summary>
@@ -159,7 +182,7 @@ public static class HubBackup
 
     private static async Task<(List<BackupTable>, Dictionary<string, int>, BackupAudit)> WriteMetadataAsync(
         Hub.Hub hub, IObjectStore target, string locationName, string id, string keyId, byte[] key,
-        ConcurrentBag<BackupEntry> entries, OperationOptions options, CancellationToken ct)
+        ConcurrentBag<BackupEntry> entries, ConcurrentBag<string> written, OperationOptions options, CancellationToken ct)
     {
         await using var connection = await hub.Metadata.OpenConnectionAsync(ct);
         await using var tx = await MetadataTables.BeginSnapshotAsync(connection, ct);
@@ -211,6 +234,7 @@ public static class HubBackup
                 await hashing.FlushAsync(ct);
                 var d = hashing.Finish();
                 await write.CommitAsync(ct);
+                written.Add(path);
                 return d;
             });
             entries.Add(new BackupEntry(path, digest.Length, digest.Sha256, "table"));
@@ -221,19 +245,20 @@ public static class HubBackup
     }
 
     private static async Task<BackupStats> CopyObjectsAsync(IObjectStore source, IObjectStore target, string locationName, BackupManifest? previous,
-        ConcurrentBag<BackupEntry> entries, OperationOptions options, CancellationToken ct)
+        ConcurrentBag<BackupEntry> entries, ConcurrentBag<string> written, OperationOptions options, CancellationToken ct)
     {
         var objects = new List<StoredObject>();
         await foreach (var o in source.ListAsync("", ct)) objects.Add(o);
 
-        // What the previous backup already holds in this location: same bytes, same place (content-addressed).
+        // What the previous backup already holds in this location: same bytes, same place (content-addressed). What
+        // any backup holds there is never removed by a failed run, even when this run copied it again.
         var present = new HashSet<string>(StringComparer.Ordinal);
-        if (previous is not null)
-            await ObjectTransfer.AtLocationAsync(locationName, "list the stored objects", async () =>
-            {
-                await foreach (var o in target.ListAsync("backups/objects/", ct)) present.Add($"{o.Key}:{o.Length}");
-                return 0;
-            });
+        var there = new HashSet<string>(StringComparer.Ordinal);
+        await ObjectTransfer.AtLocationAsync(locationName, "list the stored objects", async () =>
+        {
+            await foreach (var o in target.ListAsync("backups/objects/", ct)) { present.Add($"{o.Key}:{o.Length}"); there.Add(o.Key); }
+            return 0;
+        });
         var reusable = previous?.Entries.Where(e => e.Kind == "object" && present.Contains($"{e.Path}:{e.Size}"))
             .Select(e => e.Sha256).ToHashSet(StringComparer.Ordinal) ?? [];
 
@@ -252,12 +277,13 @@ public static class HubBackup
             var path = BackupManifest.ObjectPath(digest.Sha256);
             if (!reusable.Contains(digest.Sha256))
             {
-                var written = await ObjectTransfer.AtLocationAsync(locationName, $"write {path}",
+                var copy = await ObjectTransfer.AtLocationAsync(locationName, $"write {path} (object '{o.Key}')",
                     () => ObjectTransfer.CopyAsync(source, o.Key, target, path, token));
-                if (written.Sha256 != digest.Sha256)
+                if (!there.Contains(path)) written.Add(path);
+                if (copy.Sha256 != digest.Sha256)
                     throw new IntegrityException($"object '{o.Key}' changed while it was being backed up: run the backup again", "backup-object-changed");
                 Interlocked.Increment(ref copied);
-                Interlocked.Add(ref bytesCopied, written.Length);
+                Interlocked.Add(ref bytesCopied, copy.Length);
             }
             entries.Add(new BackupEntry(path, digest.Length, digest.Sha256, "object", o.Key));
             Interlocked.Add(ref objectBytes, digest.Length);

@@ -46,7 +46,9 @@ public static class HubRestore
         var label = $"backup {manifest.Id} in {where}";
 
         // The vault must be the one the backup was made with: same root key, same audit key.
-        using var vault = LocalKeyringVault.Open(request.VaultPath, request.Passphrase);
+        if (request.Vault.Provider is not ("local-keyring" or "pkcs11"))
+            throw new ValidationFailedException($"unknown vault backend '{request.Vault.Provider}': restore with a local-keyring file or a pkcs11 token", "vault");
+        using var vault = StoreFactory.OpenVault(Environment.CurrentDirectory, request.Vault, request.Passphrase);
         if (!vault.ListKeys().Any(k => k.Purpose == "root" && k.Id == manifest.Key.RootKeyId))
             throw new IntegrityException(
                 $"{label}: its key is wrapped by root key {manifest.Key.RootKeyId}, which this vault ({vault.Location}) does not hold: restore with the vault the backup was made with", "restore-wrong-vault");
@@ -87,14 +89,23 @@ public static class HubRestore
         var sourceLocations = await ReadLocationsAsync(source, manifest, backupKey, ct);
         var newStores = new Dictionary<string, DeclaredLocation>();
         var defaults = new HubConfig { HubId = manifest.HubId, CreatedAt = manifest.HubCreatedAt };
+        var restoredConfig = defaults with
+        {
+            Metadata = request.Stores?.Metadata is { } m ? m with { Location = null } : defaults.Metadata,
+            Objects = request.Stores?.Objects is { } o ? o with { Location = null } : defaults.Objects,
+            // A keyring is copied into the new hub; a token is used where it is.
+            Vault = request.Vault.Provider == "local-keyring" ? defaults.Vault : request.Vault with { Location = null },
+        };
         foreach (var kind in new[] { LocationKinds.Metadata, LocationKinds.Objects, LocationKinds.Vault })
         {
             var inherited = manifest.Stores.TryGetValue(kind, out var name) ? sourceLocations.FirstOrDefault(l => l.Name == name) : null;
             var site = request.Site ?? (inherited is null ? new HubSite() : new HubSite(inherited.Provider, inherited.Country, inherited.Jurisdiction, inherited.Qualifications));
-            var config = kind switch { LocationKinds.Metadata => defaults.Metadata, LocationKinds.Objects => defaults.Objects, _ => defaults.Vault };
-            var location = new DeclaredLocation(DeclaredLocation.LocalName(kind), kind, site.Provider, config.Provider,
+            var store = kind switch { LocationKinds.Metadata => restoredConfig.Metadata, LocationKinds.Objects => restoredConfig.Objects, _ => restoredConfig.Vault };
+            var settings = new Dictionary<string, string>(store.Settings ?? []);
+            if (store.Path is not null) settings["path"] = store.Path;
+            var location = new DeclaredLocation(DeclaredLocation.LocalName(kind), kind, site.Provider, store.Provider,
                 DeclaredLocation.NormalizeCountry(site.Country), DeclaredLocation.NormalizeJurisdiction(site.Jurisdiction),
-                DeclaredLocation.NormalizeQualifications(site.Qualifications), new Dictionary<string, string> { ["path"] = config.Path! },
+                DeclaredLocation.NormalizeQualifications(site.Qualifications), settings,
                 $"the hub's own {kind} store (restored from backup {manifest.Id})", request.Clock.GetUtcNow());
             if (kind != LocationKinds.Vault)
                 foreach (var classification in policy.HeldClassifications)
@@ -106,13 +117,18 @@ public static class HubRestore
         Directory.CreateDirectory(staging);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var config = restoredConfig;
+        // Production stores outside the data directory must be empty before, and are emptied again if the restore fails.
+        var outside = await EnsureEmptyTargetsAsync(staging, config, ct);
         try
         {
-            var config = new HubConfig { HubId = manifest.HubId, CreatedAt = manifest.HubCreatedAt };
             config.Save(staging);
-            var keyringPath = Path.Combine(staging, config.Vault.Path!);
-            File.Copy(request.VaultPath, keyringPath);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyringPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (request.Vault.Provider == "local-keyring")
+            {
+                var keyringPath = Path.Combine(staging, config.Vault.Path!);
+                File.Copy(Path.GetFullPath(request.Vault.Path!), keyringPath);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyringPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
 
             long rows;
             await using (var metadata = StoreFactory.OpenMetadata(staging, config.Metadata))
@@ -166,8 +182,56 @@ public static class HubRestore
         }
         catch
         {
+            await ClearTargetsAsync(staging, config, outside);
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             throw;
+        }
+    }
+
+    /// <summary>A restore writes only into empty stores: a PostgreSQL database without tables, an S3 prefix without objects.</summary>
+    private static async Task<(bool Metadata, bool Objects)> EnsureEmptyTargetsAsync(string staging, HubConfig config, CancellationToken ct)
+    {
+        var metadata = config.Metadata.Provider != "sqlite";
+        var objects = config.Objects.Provider != "files";
+        if (metadata)
+        {
+            await using var store = StoreFactory.OpenMetadata(staging, config.Metadata);
+            var tables = await ObjectTransfer.AtLocationAsync(store.Location, "list its tables", async () =>
+            {
+                await using var c = await store.OpenConnectionAsync(ct);
+                return await MetadataTables.ListAsync(c, null, store.Dialect, ct);
+            });
+            if (tables.Count > 0)
+                throw new ConflictException($"the metadata store at {store.Location} already holds tables: restore needs an empty database", "target-not-empty");
+        }
+        if (objects)
+        {
+            var store = StoreFactory.OpenObjects(staging, config.Objects);
+            var occupied = await ObjectTransfer.AtLocationAsync(store.Location, "list its objects", async () =>
+            {
+                await foreach (var _ in store.ListAsync("", ct)) return true;
+                return false;
+            });
+            if (occupied)
+                throw new ConflictException($"the object store at {store.Location} already holds objects: restore needs an empty one", "target-not-empty");
+        }
+        return (metadata, objects);
+    }
+
+    /// <summary>After a failed restore: what it wrote into stores outside the data directory is removed (they were empty before).</summary>
+    private static async Task ClearTargetsAsync(string staging, HubConfig config, (bool Metadata, bool Objects) outside)
+    {
+        if (outside.Metadata)
+        {
+            await using var store = StoreFactory.OpenMetadata(staging, config.Metadata);
+            await MetadataTables.DropAllAsync(store, CancellationToken.None);
+        }
+        if (outside.Objects)
+        {
+            var store = StoreFactory.OpenObjects(staging, config.Objects);
+            var keys = new List<string>();
+            await foreach (var o in store.ListAsync("", CancellationToken.None)) keys.Add(o.Key);
+            foreach (var key in keys) await store.DeleteAsync(key, CancellationToken.None);
         }
     }
 
@@ -290,8 +354,17 @@ public sealed record RestoreRequest
     /// <summary>The new hub's data directory: must not exist or be empty.</summary>
     public required string DataDirectory { get; init; }
 
-    /// <summary>The keyring the backup was made with; copied into the new hub.</summary>
-    public required string VaultPath { get; init; }
+    /// <summary>
+    /// The vault the backup was made with: a keyring file (<see cref="Keyring"/>), copied into the new hub, or a PKCS#11
+    /// token (provider <c>pkcs11</c>), which the new hub uses where it is.
+    /// </summary>
+    public required StoreConfig Vault { get; init; }
+
+    /// <summary>Where the restored hub's metadata and objects go (PostgreSQL, S3: empty stores); null parts stay embedded in the data directory.</summary>
+    public StoreChoice? Stores { get; init; }
+
+    /// <summary>A keyring file as the restore's vault.</summary>
+    public static StoreConfig Keyring(string path) => new() { Provider = "local-keyring", Path = Path.GetFullPath(path) };
 
     /// <summary>The backup to restore; null: the newest valid one.</summary>
     public string? BackupId { get; init; }

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Hygie.Core.Audit;
 using Hygie.Core.Errors;
+using Hygie.Storage.Audit;
 using Hygie.Storage.Hub;
 using Hygie.Storage.Keys;
 using Hygie.Storage.Locations;
@@ -17,18 +18,20 @@ namespace Hygie.Storage.Operations.Relocation;
 /// <c>hygie migrate</c>: moves the whole hub to other locations while it stays in use, then switches in one step.
 /// <list type="number">
 /// <item><b>start</b> — the placement policy is asked for every target before a byte moves; the targets must be empty;
-/// a new keyring (same audit key, new root key) is created when the vault changes; the plan is recorded
-/// (<c>migrations</c>, state <c>copying</c>).</item>
+/// the plan is recorded (<c>migrations</c>, state <c>copying</c>); when the vault changes, the target vault (a keyring
+/// or a PKCS#11 token) gets a new root key and — from a keyring — the hub's audit key (<see cref="EnsureTargetVaultAsync"/>).</item>
 /// <item><b>copy</b> (live) — each sealed object is copied as ciphertext, read back at the target and its SHA-256
 /// compared; verified objects are recorded in batches (<c>migration_objects</c>). A run killed at any point resumes:
 /// recorded objects are re-checked at the target, not copied again; unrecorded ones already at the target with the
 /// source's digest are recognized, not copied again. State <c>copied</c>.</item>
 /// <item><b>switch</b> — under the hub lock (no server running) and the metadata write lock: objects added or
 /// removed since the copy are caught up, the metadata is copied in one transaction (data keys re-wrapped under the new
-/// vault's root key; no data rewritten), the new <c>hub.json</c> is journaled, the switch commits in the old store,
+/// vault's root key; no data rewritten; a token's audit key, which cannot leave it, handed over to the new vault's in
+/// a signed key-transition event), the new <c>hub.json</c> is journaled, the switch commits in the old store,
 /// and the journal replaces <c>hub.json</c> atomically (<see cref="SwitchJournal"/>). State <c>switched</c>.</item>
-/// <item><b>finalize</b> — the old copy is erased: old objects deleted, old metadata dropped, the old keyring (its
-/// root keys) destroyed when a new vault took over. State <c>finalized</c>.</item>
+/// <item><b>finalize</b> — the old copy is erased: old objects deleted, old metadata dropped, and when a new vault took
+/// over the old one is crypto-erased (the keyring file overwritten and removed; the token's root and audit keys
+/// destroyed), so the old wrapped keys — and the old ciphertext — open nothing. State <c>finalized</c>.</item>
 /// </list>
 /// Every step is audited. Until the switch the hub runs on its old locations, unchanged.
 /// </summary>
@@ -57,6 +60,7 @@ public static class HubMigration
             await hub.Audit.AppendAsync(new AuditEntry(actor, "hub.migrate.resume", record.Id, Details: new Dictionary<string, string> { ["state"] = record.State }), ct);
         }
 
+        await EnsureTargetVaultAsync(hub, record, request);
         var run = new Run(hub, record, request);
         var target = OpenTargetObjects(hub, record);
 
@@ -194,43 +198,73 @@ public static class HubMigration
     }
 
     /// <summary>
-    /// The keyring the hub moves to: a declared <c>vault</c> location or a keyring path. It gets a new root key and the
-    /// hub's audit key (so the audit chain stays verifiable); an existing keyring must hold that same audit key.
+    /// The vault the hub moves to: a declared <c>vault</c> location (a <c>local-keyring</c> file or a <c>pkcs11</c>
+    /// token) or a keyring path. Only checked here — it must not be the current vault, and a vault that already holds
+    /// keys must hold the hub's audit key — and created once the migration is recorded
+    /// (<see cref="EnsureTargetVaultAsync"/>), so a run killed in between creates it on resume.
     /// </summary>
     private static async Task<(StoreSet, string)> PrepareVaultAsync(Hub.Hub hub, MigrationRequest request, StoreSet next, CancellationToken ct)
     {
-        if (hub.Vault is not LocalKeyringVault current)
-            throw new HubStateException($"moving the keys out of a {hub.Vault.Kind} vault is not supported yet: only local keyrings can hand over the audit key", "vault-move");
         var declared = DeclaredLocation.IsValidName(request.Vault!) ? await hub.Locations.FindAsync(request.Vault!, ct) : null;
-        string path, name;
+        StoreConfig config;
+        string name;
         if (declared is not null)
         {
-            if (declared.Kind != LocationKinds.Vault || declared.Backend != "local-keyring" || declared.Path is null)
-                throw new ValidationFailedException($"location '{declared.Name}' is not a local-keyring vault location with a path", "vault");
-            path = Path.GetFullPath(Path.Combine(hub.DataDirectory, declared.Path));
+            if (declared.Kind != LocationKinds.Vault)
+                throw new ValidationFailedException($"location '{declared.Name}' is of kind '{declared.Kind}', not 'vault'", "vault");
+            if (declared.ErasedAt is not null)
+                throw new ValidationFailedException($"location '{declared.Name}' was erased on {declared.ErasedAt:u}: declare a new vault", "vault");
             name = declared.Name;
+            config = declared.Backend switch
+            {
+                "local-keyring" when declared.Path is not null => new StoreConfig
+                {
+                    Provider = "local-keyring", Path = Path.GetFullPath(Path.Combine(hub.DataDirectory, declared.Path)), Location = name,
+                },
+                "pkcs11" => declared.ToStoreConfig(),
+                _ => throw new ValidationFailedException($"location '{declared.Name}' is not a local-keyring vault with a path nor a pkcs11 token", "vault"),
+            };
         }
         else
         {
-            path = Path.GetFullPath(request.Vault!);
+            var path = Path.GetFullPath(request.Vault!);
             name = "vault-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(path)))[..8];
+            config = new StoreConfig { Provider = "local-keyring", Path = path, Location = name };
         }
-        if (path == Path.GetFullPath(current.Location))
-            throw new ValidationFailedException($"{path} is the hub's current keyring", "vault");
-        if (!Directory.Exists(Path.GetDirectoryName(path)))
-            throw new ValidationFailedException($"cannot create a keyring at {path}: the directory {Path.GetDirectoryName(path)} does not exist", "vault");
+        if (SameVault(hub, config))
+            throw new ValidationFailedException($"location '{name}' is the hub's current vault", "vault");
 
-        var created = false;
-        if (File.Exists(path))
+        bool create;
+        if (config.Provider == "local-keyring")
         {
-            using var existing = LocalKeyringVault.Open(path, request.OpenOptions.Passphrase);
-            if (!existing.SigningPublicKey.AsSpan().SequenceEqual(current.SigningPublicKey))
-                throw new ValidationFailedException($"the keyring at {path} holds another audit key than the hub's: give a new path, the migration creates the keyring", "vault");
+            var path = config.Path!;
+            if (!Directory.Exists(Path.GetDirectoryName(path)))
+                throw new ValidationFailedException($"cannot create a keyring at {path}: the directory {Path.GetDirectoryName(path)} does not exist", "vault");
+            create = !File.Exists(path);
+            if (!create)
+            {
+                using var existing = LocalKeyringVault.Open(path, request.OpenOptions.Passphrase);
+                if (!existing.SigningPublicKey.AsSpan().SequenceEqual(hub.Vault.SigningPublicKey))
+                    throw new ValidationFailedException($"the keyring at {path} holds another audit key than the hub's: give a new path, the migration creates the keyring", "vault");
+            }
         }
         else
         {
-            LocalKeyringVault.CreateSuccessor(path, request.OpenOptions.Passphrase, hub.Clock, current).Dispose();
-            created = true;
+            create = await AtVaultAsync(name, "open the token", () =>
+            {
+                try
+                {
+                    using var existing = StoreFactory.OpenVault(hub.DataDirectory, config, null);
+                    if (!existing.SigningPublicKey.AsSpan().SequenceEqual(hub.Vault.SigningPublicKey))
+                        throw new ValidationFailedException(
+                            $"location '{name}' already holds hygie keys labelled '{StoreFactory.Pkcs11Options(config).KeyLabel}' with another audit key: choose another key-label for the hub's keys", "vault");
+                    return false;
+                }
+                catch (HubStateException e) when (e.Code == "vault-empty")
+                {
+                    return true;
+                }
+            });
         }
 
         if (declared is null && await hub.Locations.FindAsync(name, ct) is null)
@@ -238,10 +272,54 @@ public static class HubMigration
             var site = await hub.Locations.FindAsync(hub.Locations.HubStores[LocationKinds.Vault], ct);
             await hub.Locations.DeclareAsync(new DeclaredLocation(name, LocationKinds.Vault, site?.Provider ?? "local machine", "local-keyring",
                 site?.Country ?? DeclaredLocation.UnknownCountry, site?.Jurisdiction ?? DeclaredLocation.UnknownJurisdiction, site?.Qualifications ?? [],
-                new Dictionary<string, string> { ["path"] = path }, "keyring created by a migration", hub.Clock.GetUtcNow()), request.Options.Actor, ct: ct);
+                new Dictionary<string, string> { ["path"] = config.Path! }, "keyring created by a migration", hub.Clock.GetUtcNow()), request.Options.Actor, ct: ct);
         }
-        return (next with { Vault = new StoreConfig { Provider = "local-keyring", Path = path, Location = name }, VaultCreated = created }, name);
+        return (next with { Vault = config, VaultCreated = create }, name);
     }
+
+    /// <summary>Whether <paramref name="config"/> is the vault the hub uses now (the same keyring file, or the same keys in the same token).</summary>
+    private static bool SameVault(Hub.Hub hub, StoreConfig config)
+    {
+        var current = hub.Config.Vault;
+        if (current.Provider != config.Provider) return false;
+        if (config.Provider == "local-keyring")
+            return Path.GetFullPath(Path.Combine(hub.DataDirectory, current.Path ?? "keyring.json")) == Path.GetFullPath(config.Path!);
+        var (a, b) = (StoreFactory.Pkcs11Options(current), StoreFactory.Pkcs11Options(config));
+        return Path.GetFullPath(a.LibraryPath) == Path.GetFullPath(b.LibraryPath) && a.TokenLabel == b.TokenLabel && a.KeyLabel == b.KeyLabel;
+    }
+
+    /// <summary>
+    /// Creates the target vault's keys when the migration planned to and they are not there yet: a new root key, and
+    /// the hub's audit key when it can move (from a keyring); a token's audit key cannot, so the target gets a new one
+    /// and the switch records the hand-over in the chain.
+    /// </summary>
+    private static async Task EnsureTargetVaultAsync(Hub.Hub hub, MigrationRecord record, MigrationRequest request)
+    {
+        if (record.VaultTo is null || !record.Target.VaultCreated) return;
+        var config = record.Target.Vault;
+        await AtVaultAsync(record.VaultTo, "create the hub's keys", () =>
+        {
+            if (config.Provider == "local-keyring")
+            {
+                if (!File.Exists(config.Path!))
+                    LocalKeyringVault.CreateSuccessor(config.Path!, request.OpenOptions.Passphrase, hub.Clock, hub.Vault).Dispose();
+                return true;
+            }
+            try
+            {
+                StoreFactory.OpenVault(hub.DataDirectory, config, null).Dispose();
+            }
+            catch (HubStateException e) when (e.Code == "vault-empty")
+            {
+                Pkcs11KeyVault.CreateSuccessor(StoreFactory.Pkcs11Options(config), hub.Clock, hub.Vault).Dispose();
+            }
+            return true;
+        });
+    }
+
+    /// <summary>Runs a vault operation; a failure (a wrong PIN, a missing token) is said about the location, in one line.</summary>
+    private static Task<T> AtVaultAsync<T>(string location, string what, Func<T> action) =>
+        ObjectTransfer.AtLocationAsync(location, what, () => Task.FromResult(action()));
 
     // ---- copy ----
 
@@ -375,7 +453,8 @@ public static class HubMigration
             "stop 'hygie serve' (or the other hygie using this hub) for the switch, then run 'hygie migrate' again: the objects copied so far are kept");
         await hub.Audit.AppendAsync(new AuditEntry(request.Options.Actor, "hub.migrate.switch", record.Id, Details: run.Details()), ct);
 
-        using var newVault = record.VaultTo is null ? null : StoreFactory.OpenVault(hub.DataDirectory, record.Target.Vault, request.OpenOptions.Passphrase);
+        using var newVault = record.VaultTo is null ? null
+            : await AtVaultAsync(record.VaultTo, "open the vault", () => StoreFactory.OpenVault(hub.DataDirectory, record.Target.Vault, request.OpenOptions.Passphrase));
         await using var connection = await hub.Metadata.OpenConnectionAsync(ct);
         await using var tx = await MetadataTables.BeginExclusiveAsync(connection, ct);
         request.Hook?.Invoke("switch.locked", null);
@@ -396,6 +475,7 @@ public static class HubMigration
         else if (newVault is not null)
         {
             await RewrapAsync(connection, tx, hub.Vault, newVault, ct);
+            await HandOverAuditKeyAsync(run, connection, tx, hub.Metadata.Dialect, newVault, ct);
         }
 
         SwitchJournal.Write(hub.DataDirectory, record.Id, record.Target.ApplyTo(hub.Config));
@@ -418,24 +498,43 @@ public static class HubMigration
 
         var tables = await MetadataTables.ListAsync(source, sourceTx, hub.Metadata.Dialect, ct);
         await using var target = await ObjectTransfer.AtLocationAsync(name, "connect", () => store.OpenConnectionAsync(ct));
-        var targetTables = await MetadataTables.ListAsync(target, null, store.Dialect, ct);
-        await using var tx = await target.BeginTransactionAsync(ct);
-        if (store.Dialect.Name == SqlDialect.Sqlite.Name)
-            await using (var defer = target.Command("PRAGMA defer_foreign_keys = ON", tx)) await defer.ExecuteNonQueryAsync(ct);
-        // A switch that died after writing here but before committing in the old store left a copy: cleared first.
-        foreach (var table in targetTables.Reverse()) await MetadataTables.ClearAsync(target, tx, table, ct);
-        foreach (var table in tables)
+        // A failure here (a full disk, a lost connection) rolls the copy back; the hub has not switched.
+        await ObjectTransfer.AtLocationAsync(name, "copy the metadata", async () =>
         {
-            if (!targetTables.Contains(table, StringComparer.OrdinalIgnoreCase))
-                throw new HubStateException($"table '{table}' of the hub's metadata is not created by any migration this hygie knows: it cannot be moved", "schema-unknown");
-            var columns = await MetadataTables.ColumnsAsync(source, sourceTx, table, ct);
-            var rows = MetadataTables.ReadAsync(source, sourceTx, table, columns, ct);
-            if (newVault is not null && table == "keys") rows = Rewrap(rows, columns, hub.Vault, newVault, ct);
-            await MetadataTables.ReplaceAsync(target, tx, table, columns, rows, ct);
-        }
-        await MetadataTables.FixIdentitiesAsync(target, tx, store.Dialect, ct);
-        await MigrationRecord.SetStateAsync(target, tx, record.Id, MigrationRecord.Switched, hub.Clock.GetUtcNow(), ct);
-        await tx.CommitAsync(ct);
+            var targetTables = await MetadataTables.ListAsync(target, null, store.Dialect, ct);
+            await using var tx = await target.BeginTransactionAsync(ct);
+            if (store.Dialect.Name == SqlDialect.Sqlite.Name)
+                await using (var defer = target.Command("PRAGMA defer_foreign_keys = ON", tx)) await defer.ExecuteNonQueryAsync(ct);
+            // A switch that died after writing here but before committing in the old store left a copy: cleared first.
+            foreach (var table in targetTables.Reverse()) await MetadataTables.ClearAsync(target, tx, table, ct);
+            foreach (var table in tables)
+            {
+                if (!targetTables.Contains(table, StringComparer.OrdinalIgnoreCase))
+                    throw new HubStateException($"table '{table}' of the hub's metadata is not created by any migration this hygie knows: it cannot be moved", "schema-unknown");
+                var columns = await MetadataTables.ColumnsAsync(source, sourceTx, table, ct);
+                var rows = MetadataTables.ReadAsync(source, sourceTx, table, columns, ct);
+                if (newVault is not null && table == "keys") rows = Rewrap(rows, columns, hub.Vault, newVault, ct);
+                await MetadataTables.ReplaceAsync(target, tx, table, columns, rows, ct);
+            }
+            await MetadataTables.FixIdentitiesAsync(target, tx, store.Dialect, ct);
+            if (newVault is not null) await HandOverAuditKeyAsync(run, target, tx, store.Dialect, newVault, ct);
+            await MigrationRecord.SetStateAsync(target, tx, record.Id, MigrationRecord.Switched, hub.Clock.GetUtcNow(), ct);
+            await tx.CommitAsync(ct);
+            return 0;
+        });
+    }
+
+    /// <summary>
+    /// When the new vault signs with another audit key (the old one stays in its token), the chain is handed over in
+    /// the switch's transaction: signed by the old key up to here, endorsed by it for the new key, signed by the new key
+    /// from here. Nothing to do when the audit key moved with the keys.
+    /// </summary>
+    private static async Task HandOverAuditKeyAsync(Run run, DbConnection connection, DbTransaction tx, SqlDialect dialect, IKeyVault newVault, CancellationToken ct)
+    {
+        if (newVault.SigningPublicKey.AsSpan().SequenceEqual(run.Hub.Vault.SigningPublicKey)) return;
+        await AuditLog.AppendKeyTransitionAsync(connection, tx, dialect, run.Hub.Vault, newVault, run.Hub.Clock, run.Request.Options.Actor,
+            $"migration {run.Record.Id}: the keys moved from '{run.Hub.Locations.HubStores[LocationKinds.Vault]}' to '{run.Record.VaultTo}', " +
+            $"whose {run.Hub.Vault.Kind} audit key cannot leave its vault", ct);
     }
 
     private static async IAsyncEnumerable<object?[]> Rewrap(IAsyncEnumerable<object?[]> rows, IReadOnlyList<string> columns, IKeyVault from, IKeyVault to,
@@ -532,29 +631,19 @@ public static class HubMigration
             erased.Add(name);
         }
 
-        // The old vault, when a new one took over: its root keys destroyed, so the old wrapped keys open nothing.
+        // The old vault, when a new one took over: crypto-erased (its root keys destroyed), so the old copy's wrapped
+        // keys — and the old ciphertext — open nothing, wherever a copy of them survives.
+        long vaultKeysDestroyed = 0;
         if (record.VaultTo is not null)
         {
             var name = old.Vault.Location ?? DeclaredLocation.LocalName(LocationKinds.Vault);
-            if (old.Vault.Provider == "local-keyring")
+            vaultKeysDestroyed = await AtVaultAsync(name, "destroy the old root keys", () => old.Vault.Provider switch
             {
-                var path = Path.Combine(hub.DataDirectory, old.Vault.Path ?? "keyring.json");
-                if (File.Exists(path))
-                {
-                    var length = new FileInfo(path).Length;
-                    await using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
-                    {
-                        await f.WriteAsync(RandomNumberGenerator.GetBytes((int)Math.Max(length, 1)), ct);
-                        f.Flush(flushToDisk: true);
-                    }
-                    File.Delete(path);
-                }
-                erased.Add(name);
-            }
-            else
-            {
-                notes.Add($"the old {old.Vault.Provider} vault '{name}' cannot be erased from here: destroy its root keys with the token's own tools");
-            }
+                "local-keyring" => LocalKeyringVault.Destroy(Path.Combine(hub.DataDirectory, old.Vault.Path ?? "keyring.json")) ? 1L : 0L,
+                "pkcs11" => Pkcs11KeyVault.DestroyKeys(StoreFactory.Pkcs11Options(old.Vault)),
+                _ => throw new HubStateException($"the old vault is of unknown kind '{old.Vault.Provider}'", "vault-config"),
+            });
+            erased.Add(name);
             await using var c = await hub.Metadata.OpenConnectionAsync(ct);
             await using var cmd = c.Command("SELECT COUNT(*) FROM backups WHERE root_key_id <> @r");
             cmd.AddParameter("r", hub.Vault.RootKeyId);
@@ -566,13 +655,14 @@ public static class HubMigration
         await hub.Audit.CommitWithAsync([new AuditEntry(options.Actor, "hub.migrate.finalize", record.Id, Details: new Dictionary<string, string>
         {
             ["erased"] = string.Join(",", erased), ["objectsDeleted"] = deleted.ToString(), ["notes"] = string.Join(" | ", notes),
+            ["oldVault"] = record.VaultTo is null ? "kept" : old.Vault.Provider, ["oldVaultObjectsDestroyed"] = vaultKeysDestroyed.ToString(),
         })], async (c, tx) =>
         {
             foreach (var name in erased) await hub.Locations.MarkErasedAsync(name, c, tx, ct);
             await MigrationRecord.SetStateAsync(c, tx, record.Id, MigrationRecord.Finalized, hub.Clock.GetUtcNow(), ct);
             return 0;
         }, ct);
-        return new FinalizeResult(record.Id, erased, deleted, notes);
+        return new FinalizeResult(record.Id, erased, deleted, notes, vaultKeysDestroyed);
     }
 
     /// <summary>Abandons a migration before its switch: its copies at the targets are removed; the hub never moved.</summary>
@@ -597,8 +687,11 @@ public static class HubMigration
             await using var store = StoreFactory.OpenMetadata(hub.DataDirectory, record.Target.Metadata);
             await ObjectTransfer.AtLocationAsync(record.MetadataTo, "clear the metadata copy", async () => { await MetadataTables.DropAllAsync(store, ct); return 0; });
         }
-        if (record.Target.VaultCreated && record.Target.Vault.Path is { } vaultPath && File.Exists(vaultPath))
-            File.Delete(vaultPath);
+        // Keys the migration created for the target are destroyed: they never wrapped anything the hub uses.
+        if (record.Target.VaultCreated && record.VaultTo is not null)
+            await AtVaultAsync(record.VaultTo, "destroy the keys created for the migration", () => record.Target.Vault.Provider == "pkcs11"
+                ? Pkcs11KeyVault.DestroyKeys(StoreFactory.Pkcs11Options(record.Target.Vault)) > 0
+                : LocalKeyringVault.Destroy(record.Target.Vault.Path!));
 
         await hub.Audit.CommitWithAsync([new AuditEntry(options.Actor, "hub.migrate.abort", record.Id)], async (c, tx) =>
         {
@@ -670,4 +763,5 @@ public sealed record MigrationResult(
     long Copied, long Rechecked, long Recognized, long BytesCopied, long RemovedAtTarget, bool Resumed, bool Switched,
     IReadOnlyList<string> CopiedKeys);
 
-public sealed record FinalizeResult(string Id, IReadOnlyList<string> Erased, long ObjectsDeleted, IReadOnlyList<string> Notes);
+/// <param name="VaultObjectsDestroyed">key objects destroyed in the old vault (a keyring file counts as one; 0 when the vault stayed).</param>
+public sealed record FinalizeResult(string Id, IReadOnlyList<string> Erased, long ObjectsDeleted, IReadOnlyList<string> Notes, long VaultObjectsDestroyed = 0);
