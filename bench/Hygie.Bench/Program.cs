@@ -8,7 +8,11 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
     ["migrate"] = MigrateBenchmark.RunAsync,
     ["fhir-load"] = FhirBenchmark.LoadAsync,
     ["fhir-search"] = FhirBenchmark.SearchAsync,
+    ["deposit"] = DepositBenchmark.RunAsync,
+    ["deposit-stages"] = DepositStages.RunAsync,
 };
+// the deposit scenario's child process, not a scenario of its own
+if (args is ["deposit-run", ..]) return await DepositBenchmark.RunChildAsync(args[1..]);
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
 {

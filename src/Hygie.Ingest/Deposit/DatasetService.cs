@@ -187,7 +187,8 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             }, leaveOpen: true);
             await reader.ReadHeaderAsync(ct);
             var plan = new BatchDeidentifier(schema, reader.Header, DeidentificationProfile.SndsDefault, pseudonymizer, new PersonAliases(), null, fileName);
-            var pending = await reader.ReadBatchAsync(ct);
+            await using var batches = new BatchReadAhead(reader, ct: ct); // parsing overlaps with de-identifying and writing
+            var pending = await batches.ReadBatchAsync(ct);
             if (pending is null && reader.RowsRejected == 0) throw new ValidationFailedException($"{fileName}: no rows after the header", null, "empty-file");
             var partNo = 0;
             while (pending is not null)
@@ -211,14 +212,14 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
                             partRows += clean.Count;
                         }
                         else pending.Dispose();
-                        pending = partRows >= RowsPerPart ? null : await reader.ReadBatchAsync(token);
+                        pending = partRows >= RowsPerPart ? null : await batches.ReadBatchAsync(token);
                         if (partRows >= RowsPerPart) break;
                     }
                 }, ct);
                 persons.UnionWith(partPersons);
                 stored += partRows;
                 parts.Add(new StoredTablePart(objectId, partRows, partPersons.Count, info.SealDigest, depositId));
-                if (partRows >= RowsPerPart) pending = await reader.ReadBatchAsync(ct);
+                if (partRows >= RowsPerPart) pending = await batches.ReadBatchAsync(ct);
             }
             rowsRead = reader.RowsRead;
             rejected = reader.RowsRejected;
