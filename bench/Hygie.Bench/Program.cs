@@ -10,6 +10,7 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
     ["fhir-search"] = FhirBenchmark.SearchAsync,
     ["deposit"] = DepositBenchmark.RunAsync,
     ["deposit-stages"] = DepositStages.RunAsync,
+    ["query"] = QueryBenchmark.RunAsync,
 };
 // the deposit scenario's child process, not a scenario of its own
 if (args is ["deposit-run", ..]) return await DepositBenchmark.RunChildAsync(args[1..]);
