@@ -67,12 +67,15 @@ public sealed class Workspace : IDisposable
         var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
         var filter = DateFilter(table);
         var created = false;
-        foreach (var open in table.Parts)
+        // the next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle)
+        Task<MemoryStaging.StagedFile>? next = table.Parts.Count > 0 ? Stage(table.Parts[0]) : null;
+        try
         {
-            await using var part = await open(ct);
-            await staging.WithFileAsync(part, file =>
+            for (var i = 0; i < table.Parts.Count; i++)
             {
-                var source = $"read_parquet('{file.Replace("'", "''")}') r";
+                using var staged = await next!;
+                next = i + 1 < table.Parts.Count ? Stage(table.Parts[i + 1]) : null;
+                var source = $"read_parquet('{staged.Path.Replace("'", "''")}') r";
                 string select;
                 if (table.PersonColumn is null) select = $"SELECT {columns} FROM {source}{filter}";
                 else
@@ -83,9 +86,19 @@ public sealed class Workspace : IDisposable
                 }
                 Execute(db, created ? $"INSERT INTO {target} {select}" : $"CREATE TABLE {target} AS {select}");
                 created = true;
-                return Task.FromResult(0);
-            }, ct);
+            }
         }
+        finally
+        {
+            if (next is not null)
+                try { (await next).Dispose(); } catch { /* the load's own error matters */ }
+        }
+
+        Task<MemoryStaging.StagedFile> Stage(Func<CancellationToken, Task<Stream>> open) => Task.Run(async () =>
+        {
+            await using var part = await open(ct);
+            return await staging.StageAsync(part, ct);
+        }, ct);
         if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
     }
 
