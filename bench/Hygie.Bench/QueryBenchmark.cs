@@ -67,7 +67,8 @@ public static class QueryBenchmark
             var reviewer = await api.UserAsync("carol", "reviewer");
             await api.ApprovedProjectAsync(researcher, reviewer);
 
-            // the baseline's input: the same Parquet, unsealed to memory
+            // the baseline's input: the same Parquet, unsealed to memory (timed: the first step of a cold build)
+            sw.Restart();
             var plain = new List<string>();
             foreach (var part in deposit.Parts)
             {
@@ -77,7 +78,20 @@ public static class QueryBenchmark
                     await sealedPart.CopyToAsync(output);
                 plain.Add(file);
             }
-            var rawSql = Cohort("person_id", $"read_parquet([{string.Join(", ", plain.Select(f => $"'{f}'"))}])");
+            var unseal = sw.Elapsed.TotalSeconds;
+            var files = $"read_parquet([{string.Join(", ", plain.Select(f => $"'{f}'"))}])";
+            var rawSql = Cohort("person_id", files);
+            // the second step: the granted columns into memory, without re-keying
+            var load = Time(() =>
+            {
+                using var db = new DuckDBConnection("Data Source=:memory:");
+                db.Open();
+                using var cmd = db.CreateCommand();
+                cmd.CommandText = $"CREATE TABLE t AS SELECT person_id, EXE_SOI_DTD, PRS_NAT_REF, PRS_PAI_MNT, BEN_RES_DPT FROM {files}";
+                cmd.ExecuteNonQuery();
+                return Task.CompletedTask;
+            });
+            Console.WriteLine($"  for scale: unsealing the parts to tmpfs {unseal:F2} s, loading the five columns into DuckDB {load:F2} s");
             var governedSql = Cohort("NUM_ENQ", "ER_PRS_F");
 
             double bestRaw = double.MaxValue, bestCold = double.MaxValue, bestWarm = double.MaxValue;
