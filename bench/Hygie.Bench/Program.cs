@@ -9,7 +9,12 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
     ["fhir-load"] = FhirBenchmark.LoadAsync,
     ["fhir-search"] = FhirBenchmark.SearchAsync,
     ["alerts"] = AlertBenchmark.RunAsync,
+    ["deposit"] = DepositBenchmark.RunAsync,
+    ["deposit-stages"] = DepositStages.RunAsync,
+    ["query"] = QueryBenchmark.RunAsync,
 };
+// the deposit scenario's child process, not a scenario of its own
+if (args is ["deposit-run", ..]) return await DepositBenchmark.RunChildAsync(args[1..]);
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
 {

@@ -26,19 +26,35 @@ public sealed class MemoryStaging : IDisposable
     /// <summary>Copies <paramref name="content"/> to a staged file, hands its path to <paramref name="use"/>, then deletes it.</summary>
     public async Task<T> WithFileAsync<T>(Stream content, Func<string, Task<T>> use, CancellationToken ct)
     {
+        using var staged = await StageAsync(content, ct);
+        return await use(staged.Path);
+    }
+
+    /// <summary>Copies <paramref name="content"/> to a staged file, deleted when the result is disposed.</summary>
+    public async Task<StagedFile> StageAsync(Stream content, CancellationToken ct)
+    {
         var file = System.IO.Path.Combine(Path, $"{Guid.NewGuid():N}.parquet");
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 20 };
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             await using (var output = new FileStream(file, options))
-                await content.CopyToAsync(output, 1 << 20, ct);
-            return await use(file);
+                await content.CopyToAsync(output, 1 << 20, ct); // whole sealed chunks: unsealed straight into the copy buffer
+            return new StagedFile(file);
         }
-        finally
+        catch
         {
             File.Delete(file);
+            throw;
         }
+    }
+
+    /// <summary>A staged file; disposing it deletes it.</summary>
+    public sealed class StagedFile(string path) : IDisposable
+    {
+        public string Path { get; } = path;
+
+        public void Dispose() => File.Delete(Path);
     }
 
     private static bool IsTmpfs(string root)

@@ -30,7 +30,7 @@ public sealed class Workspace : IDisposable
     public DateTimeOffset LastUsed { get; private set; }
 
     /// <summary>Loads the tables (decrypted Parquet staged in memory only), re-keys persons, then locks the database.</summary>
-    /// <param name="projectPseudonym">hub pseudonym → the project's own pseudonym.</param>
+    /// <param name="projectPseudonym">hub pseudonym → the project's own pseudonym; called from several threads at once.</param>
     /// <param name="optedOut">hub pseudonyms of persons whose objection applies to this project.</param>
     public static async Task<Workspace> BuildAsync(IReadOnlyList<WorkspaceTableSpec> tables, Func<string, string> projectPseudonym,
         IReadOnlySet<string> optedOut, WorkspaceLimits limits, MemoryStaging staging, CancellationToken ct = default)
@@ -40,10 +40,11 @@ public sealed class Workspace : IDisposable
         {
             db.Open();
             Execute(db, $"SET memory_limit = '{limits.MemoryLimit}'; SET threads = {limits.Threads}; SET temp_directory = ''; SET preserve_insertion_order = true");
-            foreach (var table in tables) await LoadRawAsync(db, table, staging, ct);
-            MapPersons(db, tables, projectPseudonym, optedOut);
-            foreach (var table in tables) Finalize(db, table);
-            Execute(db, "DROP TABLE IF EXISTS _person_map");
+            // Each distinct hub pseudonym gets the project's; opted-out persons get no row, so the join drops them.
+            // Uniqueness comes from the way rows are added (only persons not mapped yet): no index to maintain.
+            Execute(db, "CREATE TABLE _person_map (person_id VARCHAR NOT NULL, pseudonym VARCHAR NOT NULL)");
+            foreach (var table in tables) await LoadAsync(db, table, projectPseudonym, optedOut, limits.Threads, staging, ct);
+            Execute(db, "DROP TABLE _person_map");
             Lock(db);
             return new Workspace(db, limits, Describe(db, tables));
         }
@@ -54,27 +55,50 @@ public sealed class Workspace : IDisposable
         }
     }
 
-    private static async Task LoadRawAsync(DuckDBConnection db, WorkspaceTableSpec table, MemoryStaging staging, CancellationToken ct)
+    /// <summary>
+    /// One pass per part, each staged once: the part's persons not mapped yet get their project pseudonym, then its rows
+    /// of the period go into the table with the hub pseudonym replaced (a join on the map), without a raw copy of the
+    /// table in between.
+    /// </summary>
+    private static async Task LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, Func<string, string> projectPseudonym,
+        IReadOnlySet<string> optedOut, int threads, MemoryStaging staging, CancellationToken ct)
     {
-        var raw = Raw(table.Name);
-        var columns = table.Columns.Select(Quote).ToList();
-        if (table.PersonColumn is not null) columns.Insert(0, Quote(StoredColumns.Person));
-        var select = string.Join(", ", columns);
+        var target = Quote(table.Name);
+        var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
         var filter = DateFilter(table);
         var created = false;
-        foreach (var open in table.Parts)
+        // the next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle)
+        Task<MemoryStaging.StagedFile>? next = table.Parts.Count > 0 ? Stage(table.Parts[0]) : null;
+        try
+        {
+            for (var i = 0; i < table.Parts.Count; i++)
+            {
+                using var staged = await next!;
+                next = i + 1 < table.Parts.Count ? Stage(table.Parts[i + 1]) : null;
+                var source = $"read_parquet('{staged.Path.Replace("'", "''")}') r";
+                string select;
+                if (table.PersonColumn is null) select = $"SELECT {columns} FROM {source}{filter}";
+                else
+                {
+                    MapNewPersons(db, source, filter, projectPseudonym, optedOut, threads);
+                    select = $"SELECT m.pseudonym AS {Quote(table.PersonColumn)}{(columns.Length > 0 ? ", " + columns : "")} " +
+                             $"FROM {source} JOIN _person_map m ON r.{Quote(StoredColumns.Person)} = m.person_id{filter}";
+                }
+                Execute(db, created ? $"INSERT INTO {target} {select}" : $"CREATE TABLE {target} AS {select}");
+                created = true;
+            }
+        }
+        finally
+        {
+            if (next is not null)
+                try { (await next).Dispose(); } catch { /* the load's own error matters */ }
+        }
+
+        Task<MemoryStaging.StagedFile> Stage(Func<CancellationToken, Task<Stream>> open) => Task.Run(async () =>
         {
             await using var part = await open(ct);
-            await staging.WithFileAsync(part, file =>
-            {
-                var source = $"read_parquet('{file.Replace("'", "''")}')";
-                Execute(db, created
-                    ? $"INSERT INTO {raw} SELECT {select} FROM {source}{filter}"
-                    : $"CREATE TABLE {raw} AS SELECT {select} FROM {source}{filter}");
-                created = true;
-                return Task.FromResult(0);
-            }, ct);
-        }
+            return await staging.StageAsync(part, ct);
+        }, ct);
         if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
     }
 
@@ -82,42 +106,33 @@ public sealed class Workspace : IDisposable
     {
         if (t.DateColumn is null || (t.From is null && t.To is null)) return "";
         var conditions = new List<string>();
-        if (t.From is { } from) conditions.Add($"{Quote(t.DateColumn)} >= DATE '{from:yyyy-MM-dd}'");
-        if (t.To is { } to) conditions.Add($"{Quote(t.DateColumn)} <= DATE '{to:yyyy-MM-dd}'");
+        if (t.From is { } from) conditions.Add($"r.{Quote(t.DateColumn)} >= DATE '{from:yyyy-MM-dd}'");
+        if (t.To is { } to) conditions.Add($"r.{Quote(t.DateColumn)} <= DATE '{to:yyyy-MM-dd}'");
         return " WHERE " + string.Join(" AND ", conditions);
     }
 
-    /// <summary>Each distinct hub pseudonym gets the project's; opted-out persons get no row, so joins drop them.</summary>
-    private static void MapPersons(DuckDBConnection db, IReadOnlyList<WorkspaceTableSpec> tables, Func<string, string> projectPseudonym, IReadOnlySet<string> optedOut)
+    /// <summary>Adds to the map the persons of a part (in the period) that it does not hold yet, opted-out ones excepted.</summary>
+    private static void MapNewPersons(DuckDBConnection db, string source, string filter, Func<string, string> projectPseudonym,
+        IReadOnlySet<string> optedOut, int threads)
     {
-        var withPersons = tables.Where(t => t.PersonColumn is not null).ToList();
-        Execute(db, "CREATE TABLE _person_map (person_id VARCHAR PRIMARY KEY, pseudonym VARCHAR NOT NULL)");
-        if (withPersons.Count == 0) return;
-        var distinct = string.Join(" UNION ", withPersons.Select(t => $"SELECT person_id FROM {Raw(t.Name)}"));
+        var person = "r." + Quote(StoredColumns.Person);
         var persons = new List<string>();
         using (var cmd = db.CreateCommand())
         {
-            cmd.CommandText = $"SELECT DISTINCT person_id FROM ({distinct}) WHERE person_id IS NOT NULL";
+            cmd.CommandText = $"SELECT DISTINCT {person} FROM {source}{(filter.Length > 0 ? filter + " AND " : " WHERE ")}{person} IS NOT NULL " +
+                              "EXCEPT SELECT person_id FROM _person_map";
             using var reader = cmd.ExecuteReader();
-            while (reader.Read()) persons.Add(reader.GetString(0));
+            while (reader.Read())
+            {
+                var id = reader.GetString(0);
+                if (!optedOut.Contains(id)) persons.Add(id);
+            }
         }
+        // an HMAC per person: on every core for the hundreds of thousands of a large table
+        var pseudonyms = new string[persons.Count];
+        Parallel.For(0, persons.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i => pseudonyms[i] = projectPseudonym(persons[i]));
         using var appender = db.CreateAppender("_person_map");
-        foreach (var person in persons)
-        {
-            if (optedOut.Contains(person)) continue;
-            appender.CreateRow().AppendValue(person).AppendValue(projectPseudonym(person)).EndRow();
-        }
-    }
-
-    private static void Finalize(DuckDBConnection db, WorkspaceTableSpec table)
-    {
-        var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
-        var sql = table.PersonColumn is null
-            ? $"CREATE TABLE {Quote(table.Name)} AS SELECT {columns} FROM {Raw(table.Name)} r"
-            : $"CREATE TABLE {Quote(table.Name)} AS SELECT m.pseudonym AS {Quote(table.PersonColumn)}{(columns.Length > 0 ? ", " + columns : "")} " +
-              $"FROM {Raw(table.Name)} r JOIN _person_map m ON r.person_id = m.person_id";
-        Execute(db, sql);
-        Execute(db, $"DROP TABLE {Raw(table.Name)}");
+        for (var i = 0; i < persons.Count; i++) appender.CreateRow().AppendValue(persons[i]).AppendValue(pseudonyms[i]).EndRow();
     }
 
     /// <summary>After loading: nothing outside memory, no extension, no further configuration (DuckDB enforces these itself).</summary>
@@ -277,8 +292,6 @@ public sealed class Workspace : IDisposable
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
     }
-
-    private static string Raw(string table) => Quote("_raw_" + table);
 
     internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 

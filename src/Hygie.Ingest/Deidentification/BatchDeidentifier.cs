@@ -118,12 +118,55 @@ public sealed class BatchDeidentifier
                     break;
             }
         }
-        return new DeidentifiedBatch(batch, personIds, columns);
+        return new DeidentifiedBatch(batch, personIds, columns, Recycle);
+    }
+
+    // Arrays of a disposed result, reused by the next batch of the same size (a deposit's batches are all full but
+    // the last): saves two large-object allocations per batch.
+    private readonly Lock _spareLock = new();
+    private string?[]? _spareIds;
+    private readonly Stack<StringColumn> _spareDepartements = new();
+    private readonly HashSet<StringColumn> _generated = new(ReferenceEqualityComparer.Instance);
+
+    private void Recycle(DeidentifiedBatch done)
+    {
+        lock (_spareLock)
+        {
+            if (done.PersonIds is { } ids) _spareIds = ids;
+            foreach (var c in done.Columns)
+                if (c is StringColumn s && _generated.Remove(s) && _spareDepartements.Count < 4) _spareDepartements.Push(s);
+        }
+    }
+
+    private string?[] PersonIdArray(int count)
+    {
+        lock (_spareLock)
+        {
+            if (_spareIds is { } spare && spare.Length == count)
+            {
+                _spareIds = null;
+                return spare;
+            }
+        }
+        return new string?[count];
+    }
+
+    private StringColumn DepartementColumn(FieldSchema field, int count)
+    {
+        lock (_spareLock)
+        {
+            StringColumn? column = null;
+            while (_spareDepartements.TryPop(out var spare))
+                if (spare.Nulls.Length >= count && spare.Field == field) { column = spare; break; }
+            column ??= new StringColumn(field, Math.Max(1, count));
+            _generated.Add(column);
+            return column;
+        }
     }
 
     private string?[] PersonIds(RowBatch batch)
     {
-        var ids = new string?[batch.Count];
+        var ids = PersonIdArray(batch.Count);
         var sources = _identifiers.Select(i => (i.Kind, Column: batch.Column<StringColumn>(i.Column), Rank: i.RankColumn is null ? null : batch.Column(i.RankColumn) as Int64Column, i.Column)).ToArray();
         for (var row = 0; row < batch.Count; row++)
         {
@@ -210,31 +253,51 @@ public sealed class BatchDeidentifier
         }
     }
 
-    private static StringColumn Departements(StringColumn communes, StringColumn? departements, int count)
+    // département codes by the raw bytes they come from (a few hundred distinct values): one string per distinct
+    // value instead of two per row
+    private readonly Dictionary<ulong, byte[]?> _departements = [];
+    private readonly Dictionary<FieldSchema, FieldSchema> _departementFields = new(ReferenceEqualityComparer.Instance);
+
+    private StringColumn Departements(StringColumn communes, StringColumn? departements, int count)
     {
-        var result = new StringColumn(communes.Field with { Length = 3, MaxLength = null, IsIdentifier = false }, Math.Max(1, count));
-        Span<char> text = stackalloc char[8];
-        Span<byte> ascii = stackalloc byte[8];
+        var result = DepartementColumn(_departementFields.TryGetValue(communes.Field, out var f) ? f
+            : _departementFields[communes.Field] = communes.Field with { Length = 3, MaxLength = null, IsIdentifier = false }, count);
         for (var i = 0; i < count; i++)
         {
-            string? code = null;
+            byte[]? code = null;
             if (departements is not null)
             {
-                if (!departements.IsNull(i) && !communes.IsNull(i)) code = Generalization.NormalizeDepartement(departements.GetString(i));
+                if (!departements.IsNull(i) && !communes.IsNull(i)) code = Departement(departements.GetBytes(i), fromCommune: false);
             }
-            else if (!communes.IsNull(i))
-            {
-                var bytes = communes.GetBytes(i);
-                if (bytes.Length <= text.Length)
-                {
-                    for (var k = 0; k < bytes.Length; k++) text[k] = (char)bytes[k];
-                    code = Generalization.CommuneToDepartement(text[..bytes.Length]);
-                }
-            }
+            else if (!communes.IsNull(i)) code = Departement(communes.GetBytes(i), fromCommune: true);
             if (code is null) result.SetNull(i);
-            else result.TryParseValue(i, ascii[..System.Text.Encoding.ASCII.GetBytes(code, ascii)]);
+            else result.TryParseValue(i, code);
         }
         result.Commit(count);
         return result;
     }
+
+    private byte[]? Departement(ReadOnlySpan<byte> raw, bool fromCommune)
+    {
+        if (fromCommune && raw.Length > 8) return null; // no commune code is that long, even padded
+        var cacheable = raw.Length <= 7;
+        var key = (fromCommune ? 0x80UL : 0UL) | (uint)raw.Length;
+        if (cacheable)
+        {
+            for (var k = 0; k < raw.Length; k++) key |= (ulong)raw[k] << (8 * (k + 1));
+            if (_departements.TryGetValue(key, out var cached)) return cached;
+        }
+        byte[]? code;
+        if (fromCommune)
+        {
+            Span<char> text = stackalloc char[raw.Length];
+            for (var k = 0; k < raw.Length; k++) text[k] = (char)raw[k];
+            code = Code(Generalization.CommuneToDepartement(text));
+        }
+        else code = Code(Generalization.NormalizeDepartement(System.Text.Encoding.UTF8.GetString(raw)));
+        if (cacheable && _departements.Count < 100_000) _departements[key] = code;
+        return code;
+    }
+
+    private static byte[]? Code(string? departement) => departement is null ? null : System.Text.Encoding.ASCII.GetBytes(departement);
 }

@@ -10,10 +10,13 @@ namespace Hygie.Ingest.Deidentification;
 public sealed class DeidentifiedBatch : IDisposable
 {
     private readonly RowBatch _source;
+    private readonly Action<DeidentifiedBatch>? _recycle;
+    private bool _disposed;
 
-    internal DeidentifiedBatch(RowBatch source, string?[]? personIds, IReadOnlyList<ColumnVector> columns)
+    internal DeidentifiedBatch(RowBatch source, string?[]? personIds, IReadOnlyList<ColumnVector> columns, Action<DeidentifiedBatch>? recycle = null)
     {
         _source = source;
+        _recycle = recycle;
         PersonIds = personIds;
         Columns = columns;
     }
@@ -25,5 +28,12 @@ public sealed class DeidentifiedBatch : IDisposable
     /// <summary>Source line of each row.</summary>
     public long[] Lines => _source.Lines;
 
-    public void Dispose() => _source.Dispose();
+    /// <summary>Hands the arrays back (the source batch's to the reader, the generated ones to the de-identifier).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _recycle?.Invoke(this);
+        _source.Dispose();
+    }
 }

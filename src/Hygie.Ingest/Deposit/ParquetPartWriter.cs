@@ -43,53 +43,123 @@ public sealed class ParquetPartWriter : IAsyncDisposable
         return new ParquetPartWriter(writer, schema.DataFields, hasPerson);
     }
 
+    // Scratch arrays reused from batch to batch: the writer takes non-null values and definition levels (1 set,
+    // 0 null), so a batch costs no allocation per cell nor per column.
+    private int[] _levels = [];
+    private long[] _longs = [];
+    private int[] _ints = [];
+    private double[] _doubles = [];
+    private bool[] _bools = [];
+    private DateOnly[] _dates = [];
+    private DateTime[] _times = [];
+    private char[] _chars = [];
+    private ReadOnlyMemory<char>[] _texts = [];
+
     public async Task WriteAsync(DeidentifiedBatch batch, CancellationToken ct)
     {
         using var rg = _writer.CreateRowGroup();
         var n = batch.Count;
         var f = 0;
-        if (_hasPerson) await rg.WriteAsync(_fields[f++], batch.PersonIds!.Length == n ? batch.PersonIds : batch.PersonIds[..n], null);
+        if (_hasPerson) await WritePersonsAsync(rg, _fields[f++], batch.PersonIds!, n, ct);
         foreach (var column in batch.Columns)
         {
             var field = _fields[f++];
             var nulls = column.Nulls;
+            int k;
             switch (column)
             {
-                case Int64Column c: await rg.WriteAsync<long>(field, Nullable(c.Values, nulls, n), null, null, ct); break;
-                case Int32Column c: await rg.WriteAsync<int>(field, Nullable(c.Values, nulls, n), null, null, ct); break;
-                case DoubleColumn c: await rg.WriteAsync<double>(field, Nullable(c.Values, nulls, n), null, null, ct); break;
-                case BooleanColumn c: await rg.WriteAsync<bool>(field, Nullable(c.Values, nulls, n), null, null, ct); break;
+                case Int64Column c: await WriteAsync(rg, field, Compact(c.Values, nulls, n, ref _longs, out k), k, nulls, n, ct); break;
+                case Int32Column c: await WriteAsync(rg, field, Compact(c.Values, nulls, n, ref _ints, out k), k, nulls, n, ct); break;
+                case DoubleColumn c: await WriteAsync(rg, field, Compact(c.Values, nulls, n, ref _doubles, out k), k, nulls, n, ct); break;
+                case BooleanColumn c: await WriteAsync(rg, field, Compact(c.Values, nulls, n, ref _bools, out k), k, nulls, n, ct); break;
                 case DateColumn c:
                 {
-                    var values = new DateOnly?[n];
-                    for (var i = 0; i < n; i++) if (!nulls[i]) values[i] = SndsDates.ToDate(c.Values[i]);
-                    await rg.WriteAsync<DateOnly>(field, values, null, null, ct);
+                    var values = Grow(ref _dates, n);
+                    k = 0;
+                    for (var i = 0; i < n; i++) if (!nulls[i]) values[k++] = SndsDates.ToDate(c.Values[i]);
+                    await WriteAsync(rg, field, values, k, nulls, n, ct);
                     break;
                 }
                 case TimestampColumn c:
                 {
-                    var values = new DateTime?[n];
-                    for (var i = 0; i < n; i++) if (!nulls[i]) values[i] = SndsDates.ToDateTime(c.Values[i]);
-                    await rg.WriteAsync<DateTime>(field, values, null, null, ct);
+                    var values = Grow(ref _times, n);
+                    k = 0;
+                    for (var i = 0; i < n; i++) if (!nulls[i]) values[k++] = SndsDates.ToDateTime(c.Values[i]);
+                    await WriteAsync(rg, field, values, k, nulls, n, ct);
                     break;
                 }
-                case StringColumn c:
-                {
-                    var values = new string?[n];
-                    for (var i = 0; i < n; i++) values[i] = c.GetString(i);
-                    await rg.WriteAsync(field, values!, null);
-                    break;
-                }
+                case StringColumn c: await WriteAsync(rg, field, Texts(c, n, out k), k, nulls, n, ct); break;
                 default: throw new InvalidOperationException($"column {column.Name}: unsupported vector {column.GetType().Name}");
             }
         }
     }
 
-    private static T?[] Nullable<T>(T[] values, bool[] nulls, int n) where T : struct
+    private Task WritePersonsAsync(ParquetRowGroupWriter rg, DataField field, string?[] ids, int n, CancellationToken ct)
     {
-        var result = new T?[n];
-        for (var i = 0; i < n; i++) if (!nulls[i]) result[i] = values[i];
+        var values = Grow(ref _texts, n);
+        var levels = Grow(ref _levels, n);
+        var k = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (ids[i] is { } id) { values[k++] = id.AsMemory(); levels[i] = 1; }
+            else levels[i] = 0;
+        }
+        return rg.WriteAllPartsAsync<ReadOnlyMemory<char>>(field, values.AsMemory(0, k), levels.AsMemory(0, n), null, ct);
+    }
+
+    private Task WriteAsync<T>(ParquetRowGroupWriter rg, DataField field, T[] values, int count, bool[] nulls, int n, CancellationToken ct) where T : struct
+    {
+        var levels = Grow(ref _levels, n);
+        for (var i = 0; i < n; i++) levels[i] = nulls[i] ? 0 : 1;
+        return rg.WriteAllPartsAsync<T>(field, values.AsMemory(0, count), levels.AsMemory(0, n), null, ct);
+    }
+
+    /// <summary>The non-null values, in order, into the scratch array; <paramref name="count"/> of them.</summary>
+    private static T[] Compact<T>(T[] values, bool[] nulls, int n, ref T[] scratch, out int count) where T : struct
+    {
+        if (nulls.AsSpan(0, n).IndexOf(true) < 0)
+        {
+            count = n;
+            return values;
+        }
+        var result = Grow(ref scratch, n);
+        var k = 0;
+        for (var i = 0; i < n; i++) if (!nulls[i]) result[k++] = values[i];
+        count = k;
         return result;
+    }
+
+    /// <summary>Each non-null cell as characters, decoded into one shared buffer (text is UTF-8 in the batch).</summary>
+    private ReadOnlyMemory<char>[] Texts(StringColumn c, int n, out int count)
+    {
+        var values = Grow(ref _texts, n);
+        var chars = Grow(ref _chars, Math.Max(16, c.Offsets[n]));
+        var data = c.Data;
+        var offsets = c.Offsets;
+        var nulls = c.Nulls;
+        var at = 0;
+        var k = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (nulls[i]) continue;
+            var bytes = data.AsSpan(offsets[i], offsets[i + 1] - offsets[i]);
+            int length;
+            if (System.Text.Ascii.IsValid(bytes))
+            {
+                System.Text.Ascii.ToUtf16(bytes, chars.AsSpan(at), out length);
+            }
+            else length = System.Text.Encoding.UTF8.GetChars(bytes, chars.AsSpan(at)); // never more chars than bytes
+            values[k++] = new ReadOnlyMemory<char>(chars, at, length);
+            at += length;
+        }
+        count = k;
+        return values;
+    }
+
+    private static T[] Grow<T>(ref T[] array, int n)
+    {
+        if (array.Length < n) array = new T[n];
+        return array;
     }
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();
