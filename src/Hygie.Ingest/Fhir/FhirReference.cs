@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+using Hl7.Fhir.Model;
+
+namespace Hygie.Ingest.Fhir;
+
+/// <summary>What a <c>Reference.reference</c> points at, as far as a deposit is concerned.</summary>
+public enum FhirReferenceKind
+{
+    /// <summary><c>#id</c>: a resource contained in the same resource.</summary>
+    Contained,
+    /// <summary><c>urn:uuid:…</c> or <c>urn:oid:…</c>: the <c>fullUrl</c> of another entry of the deposit.</summary>
+    Urn,
+    /// <summary><c>Type/id</c> (a version, <c>/_history/n</c>, is ignored): a resource of the deposit.</summary>
+    Relative,
+    /// <summary>An absolute URL: an entry's <c>fullUrl</c> when one matches, otherwise a resource outside the hub.</summary>
+    Absolute,
+    /// <summary><c>Type?criteria</c>: a conditional reference, which only a FHIR server's search can resolve.</summary>
+    Search,
+    /// <summary>Not a reference a deposit understands (unknown type, malformed).</summary>
+    Invalid,
+}
+
+/// <summary>Reference and <c>fullUrl</c> forms, normalized so that equal targets compare equal.</summary>
+public static partial class FhirReference
+{
+    [GeneratedRegex("^([A-Z][A-Za-z]+)/([A-Za-z0-9\\-\\.]{1,64})(/_history/[A-Za-z0-9\\-\\.]{1,64})?$")]
+    private static partial Regex RelativePattern();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]*://")]
+    private static partial Regex AbsolutePattern();
+
+    /// <summary>The kind of <paramref name="reference"/> and its key: the contained id, the normalized URN or URL, or
+    /// <c>Type/id</c>.</summary>
+    public static (FhirReferenceKind Kind, string Key) Classify(string reference)
+    {
+        if (reference.StartsWith('#')) return (FhirReferenceKind.Contained, reference[1..]);
+        if (reference.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase) || reference.StartsWith("urn:oid:", StringComparison.OrdinalIgnoreCase))
+            return (FhirReferenceKind.Urn, NormalizeUrl(reference));
+        if (reference.Contains('?')) return (FhirReferenceKind.Search, reference);
+        if (RelativePattern().Match(reference) is { Success: true } m)
+            return ModelInfo.IsKnownResource(m.Groups[1].Value)
+                ? (FhirReferenceKind.Relative, $"{m.Groups[1].Value}/{m.Groups[2].Value}")
+                : (FhirReferenceKind.Invalid, m.Groups[1].Value);
+        if (AbsolutePattern().IsMatch(reference)) return (FhirReferenceKind.Absolute, NormalizeUrl(reference));
+        return (FhirReferenceKind.Invalid, "");
+    }
+
+    /// <summary>A <c>fullUrl</c> or absolute reference as compared: <c>urn:uuid</c> in lower case (UUIDs are
+    /// case-insensitive), a RESTful URL without its <c>/_history/n</c>.</summary>
+    public static string NormalizeUrl(string url)
+    {
+        if (url.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase)) return url.ToLowerInvariant();
+        if (url.StartsWith("urn:", StringComparison.OrdinalIgnoreCase)) return url;
+        var history = url.IndexOf("/_history/", StringComparison.Ordinal);
+        return history > 0 ? url[..history] : url;
+    }
+
+    /// <summary>What a message may say about a reference: its kind and, for a typed one, the target type — not the id.</summary>
+    public static string Describe(FhirReferenceKind kind, string key) => kind switch
+    {
+        FhirReferenceKind.Relative => $"a {key[..key.IndexOf('/')]}",
+        FhirReferenceKind.Urn => "a urn:uuid/urn:oid fullUrl",
+        FhirReferenceKind.Contained => "a contained resource",
+        FhirReferenceKind.Absolute => "an absolute URL",
+        _ => "a resource",
+    };
+}
