@@ -122,6 +122,14 @@ internal sealed class FhirDeposit : IAsyncDisposable
         var location = item.Location;
         Read[type] = Read.GetValueOrDefault(type) + 1;
         var fullUrl = item.FullUrl is { Length: > 0 } u ? FhirReference.NormalizeUrl(u) : null;
+        if (fullUrl is not null)
+        {
+            var element = $"Bundle.entry[{location.Entry}].fullUrl";
+            if (FhirReference.Classify(fullUrl).Kind is not (FhirReferenceKind.Urn or FhirReferenceKind.Absolute))
+                throw new FhirDepositException(location, "a fullUrl is absolute: a URL, a urn:uuid or a urn:oid", element);
+            if (resource.Id is { Length: > 0 } id && FhirReference.RestfulTail(fullUrl) is { } tail && tail != $"{type}/{id}")
+                throw new FhirDepositException(location, "the fullUrl does not agree with the resource's type and id", element);
+        }
         var identityText = IdentityOf(type, resource.Id, fullUrl, fileIndex, location);
         var identity = Hash(identityText);
         var json = FhirStrictParser.Serialize(resource);

@@ -116,7 +116,8 @@ public sealed class FhirInputReader
         }
         catch (JsonException e)
         {
-            var line = _line + (e.LineNumber ?? 0);
+            // the reader counts lines from the start of the top-level value its state began with
+            var line = (_mode == Mode.Top ? _line : _bundleLine) + (e.LineNumber ?? 0);
             throw new FhirDepositException(_mode == Mode.Entries ? Here(_entry, line) : Here(line: line), $"not valid JSON (line {line})");
         }
     }

@@ -36,7 +36,11 @@ public static partial class FhirReference
         if (reference.StartsWith('#')) return (FhirReferenceKind.Contained, reference[1..]);
         if (reference.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase) || reference.StartsWith("urn:oid:", StringComparison.OrdinalIgnoreCase))
             return (FhirReferenceKind.Urn, NormalizeUrl(reference));
-        if (reference.Contains('?')) return (FhirReferenceKind.Search, reference);
+        if (reference.IndexOf('?') is var q and > 0)
+        {
+            var type = reference[..q];
+            return !type.Contains('/') && !ModelInfo.IsKnownResource(type) ? (FhirReferenceKind.Invalid, type) : (FhirReferenceKind.Search, reference);
+        }
         if (RelativePattern().Match(reference) is { Success: true } m)
             return ModelInfo.IsKnownResource(m.Groups[1].Value)
                 ? (FhirReferenceKind.Relative, $"{m.Groups[1].Value}/{m.Groups[2].Value}")
@@ -53,6 +57,15 @@ public static partial class FhirReference
         if (url.StartsWith("urn:", StringComparison.OrdinalIgnoreCase)) return url;
         var history = url.IndexOf("/_history/", StringComparison.Ordinal);
         return history > 0 ? url[..history] : url;
+    }
+
+    /// <summary>The <c>Type/id</c> a RESTful absolute URL ends with (<c>http://x/fhir/Patient/1</c>), or null.</summary>
+    public static string? RestfulTail(string url)
+    {
+        var parts = NormalizeUrl(url).Split('/');
+        if (parts.Length < 2) return null;
+        var candidate = $"{parts[^2]}/{parts[^1]}";
+        return Classify(candidate) is (FhirReferenceKind.Relative, var key) ? key : null;
     }
 
     /// <summary>What a message may say about a reference: its kind and, for a typed one, the target type — not the id.</summary>

@@ -66,12 +66,9 @@ public static class FhirAdminEndpoints
                 new { id = issued.Token.Id, token = issued.Secret, subject, tenant, scopes, expiresAt = request.ExpiresAt });
         }).ExcludeFromDescription();
 
-        api.MapPost("/{tenant}/deposits", async (string tenant, DepositRequest request, HttpContext http, FhirStore store, CancellationToken ct) =>
+        api.MapPost("/{tenant}/deposits", async (string tenant, DepositRequest request, HttpContext http, FhirStore store, IFhirExportDeposit depositor,
+            CancellationToken ct) =>
         {
-            var depositor = http.RequestServices.GetService<IFhirExportDeposit>();
-            if (depositor is null)
-                return Results.Problem(statusCode: 501, type: ProblemTypes.Uri("deposit-unavailable"), title: "Deposit pipeline not installed",
-                    detail: "this hub has no deposit pipeline (Hygie.Ingest) to pseudonymize FHIR exports into a dataset yet; nothing was exported");
             if (string.IsNullOrWhiteSpace(request.Dataset)) throw new ValidationFailedException("name the dataset to deposit into", "dataset");
             var actor = http.User.SubjectOf();
             var ctx = new FhirRequestContext(await store.OpenTenantAsync(tenant, ct), new FhirCaller(actor, tenant, new SmartScopes(["system/*.read"])),
@@ -81,9 +78,26 @@ public static class FhirAdminEndpoints
             if (request.Since is not null) query.Add(new("_since", request.Since.Value.ToString("O")));
             var job = await store.Exports.KickOffAsync(ctx, "system", null, query, $"deposit:{request.Dataset}", ct);
             await store.Exports.RunAsync(job, ct);
+            await CompletedAsync(store, job, ct);
             var deposit = await depositor.DepositAsync(tenant, request.Dataset!, store.Exports.ReadResourcesAsync(job, actor, ct), actor, ct);
-            return Results.Accepted(value: new { export = job, deposit });
+            return Results.Created($"/api/datasets/{request.Dataset}", new { export = job, deposit, dataset = request.Dataset });
         });
+    }
+
+    /// <summary>
+    /// The export worker may have picked the job up first (kick-off wakes it), in which case <c>RunAsync</c> returned at
+    /// once: wait for whichever run has it to finish.
+    /// </summary>
+    private static async Task CompletedAsync(FhirStore store, string job, CancellationToken ct)
+    {
+        while (true)
+        {
+            var state = await store.Exports.FindAsync(job, ct) ?? throw new HubStateException($"export {job} disappeared", "export-missing");
+            if (state.Status == "completed") return;
+            if (state.Status is "failed" or "cancelled")
+                throw new HubStateException($"the export of the tenant {state.Status}: {state.Error ?? "no reason given"}; nothing was deposited", "export-failed");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+        }
     }
 
     private static object View(Tenant t, HttpContext http) => new
