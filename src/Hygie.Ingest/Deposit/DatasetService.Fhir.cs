@@ -78,7 +78,7 @@ public sealed partial class DatasetService
             await hub.Audit.CommitWithAsync([entry], async (c, tx) =>
             {
                 await RecordDepositAsync(c, tx, depositId, dataset, "fhir", actor, started, "stored", read, stored, outcome.Rejected, outcome.Persons.Count,
-                    null, Summary(report), ct);
+                    null, WithoutFileNames(Summary(report), deposit.Files), ct);
                 foreach (var table in outcome.Tables)
                     foreach (var part in table.Parts) await InsertPartAsync(c, tx, dataset, table.View.Name, part, ct);
                 foreach (var resources in outcome.Resources) await InsertPartAsync(c, tx, dataset, FhirResourcesTable(resources.Type), resources.Part, ct);
@@ -91,7 +91,9 @@ public sealed partial class DatasetService
         }
         catch (Exception e)
         {
-            await DiscardAsync(deposit?.Written ?? [], actor, dataset, depositId, "fhir", started, deposit?.Read.Values.Sum() ?? 0, 0, e);
+            var files = deposit?.Files ?? [];
+            await DiscardAsync(deposit?.Written ?? [], actor, dataset, depositId, "fhir", started, deposit?.Read.Values.Sum() ?? 0, 0, e,
+                redact: text => WithoutFileNames(text, files));
             throw;
         }
         finally
@@ -99,6 +101,17 @@ public sealed partial class DatasetService
             _running.TryRemove(depositId, out _);
             if (deposit is not null) await deposit.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// File names are the producer's and may carry a patient's name or number (Synthea names its files so): what the hub
+    /// records says <c>file 3</c> instead, in the order the files came.
+    /// </summary>
+    private static string WithoutFileNames(string text, IReadOnlyList<string> files)
+    {
+        foreach (var (name, i) in files.Select((f, i) => (f, i)).OrderByDescending(f => f.f.Length))
+            if (name.Length > 0) text = text.Replace(name, $"file {i + 1}", StringComparison.Ordinal);
+        return text;
     }
 
     /// <summary>The manifest's name for a deposit's NDJSON of one resource type (not a catalogue table).</summary>

@@ -301,22 +301,24 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
 
     /// <summary>
     /// A deposit that failed: its objects are deleted (none is in a manifest), the refusal is recorded with its audit
-    /// event, and a domain error is given the deposit's id.
+    /// event, and a domain error is given the deposit's id. <paramref name="redact"/> rewrites what is recorded (the
+    /// caller's answer keeps the file names it sent; the catalogue and the audit log do not).
     /// </summary>
     private async Task DiscardAsync(IEnumerable<string> written, string actor, string dataset, string depositId, string table, DateTimeOffset started,
-        long read, long rejected, Exception e, string? report = null)
+        long read, long rejected, Exception e, string? report = null, Func<string, string>? redact = null)
     {
+        redact ??= text => text;
         foreach (var o in written)
             try { await hub.Objects.DeleteAsync(o, CancellationToken.None); } catch { /* best effort: unreferenced by any manifest, swept later */ }
         var reason = e is HygieException h ? h.Message : e is OperationCanceledException or IOException ? "the upload was interrupted" : "internal error";
         if (e is HygieException he) he.Extensions["deposit"] = depositId;
         try
         {
-            var entry = new AuditEntry(actor, "dataset.deposit", $"dataset:{dataset}", AuditOutcome.Failed, reason,
+            var entry = new AuditEntry(actor, "dataset.deposit", $"dataset:{dataset}", AuditOutcome.Failed, redact(reason),
                 new Dictionary<string, string> { ["deposit"] = depositId, ["table"] = table });
             await hub.Audit.CommitWithAsync([entry], async (c, tx) =>
             {
-                await RecordDepositAsync(c, tx, depositId, dataset, table, actor, started, "refused", read, 0, rejected, 0, null, report ?? reason, CancellationToken.None);
+                await RecordDepositAsync(c, tx, depositId, dataset, table, actor, started, "refused", read, 0, rejected, 0, null, redact(report ?? reason), CancellationToken.None);
                 return 0;
             }, CancellationToken.None);
         }
