@@ -339,7 +339,11 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static readonly string[] DateColumns = ["EXE_SOI_DTD", "ENT_DAT", "BEN_DCD_DTE"];
+    /// <summary>
+    /// The column that places an event in time, to which a permit's data period applies. A table of persons (IR_BEN_R)
+    /// has none: filtering beneficiaries by their death date would drop every living one from a workspace.
+    /// </summary>
+    private static readonly string[] DateColumns = ["EXE_SOI_DTD", "ENT_DAT"];
 
     private static Task UpsertTableAsync(DbConnection c, DbTransaction tx, string dataset, TableSchema schema, BatchDeidentifier plan,
         long rows, long persons, CancellationToken ct)
