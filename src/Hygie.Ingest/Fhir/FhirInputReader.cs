@@ -34,6 +34,7 @@ public sealed class FhirInputReader
     private JsonReaderState _state;
     private int _entry;
     private long _bundleLine;
+    private bool _bundleTyped;
     private readonly ArrayBufferWriter<byte> _envelope = new();
     private readonly Queue<FhirInputItem> _pending = new();
     private FhirInputItem? _item;
@@ -66,7 +67,7 @@ public sealed class FhirInputReader
                 case Step.End:
                     return null;
                 case Step.NeedMore:
-                    if (_eof) throw new FhirDepositException(Here(), _mode == Mode.Top ? "the file ends inside a JSON value" : "the file ends inside the Bundle");
+                    if (_eof) throw new FhirDepositException(_mode == Mode.Entries ? Here(_entry) : Here(), _mode == Mode.Top ? "the file ends inside a JSON value" : "the file ends inside the Bundle");
                     await FillAsync(ct);
                     break;
             }
@@ -136,7 +137,7 @@ public sealed class FhirInputReader
         var span = _buffer.AsSpan(_start, _end - _start);
 
         // A Bundle that says so first is streamed entry by entry.
-        var peek = new Utf8JsonReader(span, _eof, new JsonReaderState(JsonOptions));
+        var peek = new Utf8JsonReader(span, isFinalBlock: false, new JsonReaderState(JsonOptions));
         if (!peek.Read() || !peek.Read()) return Step.NeedMore;
         if (peek.TokenType == JsonTokenType.PropertyName && peek.ValueTextEquals("resourceType"u8))
         {
@@ -146,6 +147,7 @@ public sealed class FhirInputReader
                 _bundleLine = _line;
                 _entry = 0;
                 _envelope.Clear();
+                _bundleTyped = false;
                 _envelope.Write("{\"resourceType\":\"Bundle\""u8);
                 _state = peek.CurrentState;
                 Advance(peek.BytesConsumed);
@@ -154,7 +156,7 @@ public sealed class FhirInputReader
             }
         }
 
-        var whole = new Utf8JsonReader(span, _eof, new JsonReaderState(JsonOptions));
+        var whole = new Utf8JsonReader(span, isFinalBlock: false, new JsonReaderState(JsonOptions));
         whole.Read();
         if (!whole.TrySkip()) return Step.NeedMore;
         var length = whole.BytesConsumed;
@@ -183,7 +185,7 @@ public sealed class FhirInputReader
     private Step BundleMember()
     {
         var span = _buffer.AsSpan(_start, _end - _start);
-        var reader = new Utf8JsonReader(span, _eof, _state);
+        var reader = new Utf8JsonReader(span, isFinalBlock: false, _state);
         if (!reader.Read()) return Step.NeedMore;
         if (reader.TokenType == JsonTokenType.EndObject)
         {
@@ -191,6 +193,7 @@ public sealed class FhirInputReader
             _mode = Mode.Top;
             _envelope.Write("}"u8);
             var location = Here(line: _bundleLine);
+            if (!_bundleTyped) throw new FhirDepositException(location.WithType("Bundle"), "a Bundle has a type: transaction, batch or collection", "Bundle.type");
             var envelope = (Bundle)FhirStrictParser.Parse(_envelope.WrittenSpan, location.WithType("Bundle"));
             CheckType(envelope, location);
             Bundles++;
@@ -207,10 +210,12 @@ public sealed class FhirInputReader
         }
         // Any other member of the Bundle is kept aside, checked strictly when the Bundle ends.
         var nameStart = (int)reader.TokenStartIndex;
+        var isType = reader.ValueTextEquals("type"u8);
         if (!reader.Read()) return Step.NeedMore;
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip()) return Step.NeedMore;
         _envelope.Write(","u8);
         _envelope.Write(span[nameStart..(int)reader.BytesConsumed]);
+        _bundleTyped |= isType;
         _state = reader.CurrentState;
         Advance(reader.BytesConsumed);
         return Step.Continue;
@@ -219,7 +224,7 @@ public sealed class FhirInputReader
     private Step Entry()
     {
         var span = _buffer.AsSpan(_start, _end - _start);
-        var reader = new Utf8JsonReader(span, _eof, _state);
+        var reader = new Utf8JsonReader(span, isFinalBlock: false, _state);
         if (!reader.Read()) return Step.NeedMore;
         if (reader.TokenType == JsonTokenType.EndArray)
         {

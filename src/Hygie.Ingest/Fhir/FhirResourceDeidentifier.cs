@@ -23,11 +23,13 @@ public sealed class FhirResourceDeidentifier(FhirDeidentificationProfile profile
                 ? throw new InvalidOperationException("the profile shifts dates: a date-shift key and the person are needed")
                 : shifter.OffsetDays(personId)
             : 0;
-        Walk(resource, resource.TypeName, offset);
+        Walk(resource, resource.TypeName, offset, false);
     }
 
+    /// <param name="dated">a date action already applied to this subtree's dates (a Period shifted as a whole is not
+    /// shifted again by a rule on its dateTimes).</param>
     /// <returns>false when the node is left without content and should be removed.</returns>
-    private bool Walk(Base node, string path, int offset)
+    private bool Walk(Base node, string path, int offset, bool dated)
     {
         var parentPaths = FhirTree.TypeNamesOf(node);
         foreach (var (name, single, list) in FhirTree.Children(node))
@@ -37,12 +39,12 @@ public sealed class FhirResourceDeidentifier(FhirDeidentificationProfile profile
             for (var i = 0; i < parents.Length; i++) parents[i] = parentPaths[i] + "." + name;
             if (single is not null)
             {
-                if (!Keep(single, childPath, parents, offset)) node.SetValue(name, null);
+                if (!Keep(single, childPath, parents, offset, dated)) node.SetValue(name, null);
             }
             else
             {
                 for (var i = list!.Count - 1; i >= 0; i--)
-                    if (list[i] is Base item && !Keep(item, childPath, parents, offset)) list.RemoveAt(i);
+                    if (list[i] is Base item && !Keep(item, childPath, parents, offset, dated)) list.RemoveAt(i);
             }
         }
         if (node is Resource) return true;
@@ -52,11 +54,11 @@ public sealed class FhirResourceDeidentifier(FhirDeidentificationProfile profile
         return remaining > 0;
     }
 
-    private bool Keep(Base value, string path, string[] parents, int offset)
+    private bool Keep(Base value, string path, string[] parents, int offset, bool dated)
     {
         if (value is Resource contained)
         {
-            Walk(contained, contained.TypeName, offset); // a contained resource stays with its container
+            Walk(contained, contained.TypeName, offset, false); // a contained resource stays with its container
             return true;
         }
         var action = profile.ActionFor(path, parents, value.TypeName);
@@ -64,11 +66,12 @@ public sealed class FhirResourceDeidentifier(FhirDeidentificationProfile profile
         {
             case ColumnAction.Drop:
                 return false;
-            case ColumnAction.DateToMonth or ColumnAction.DateToYear or ColumnAction.ShiftDate:
+            case ColumnAction.DateToMonth or ColumnAction.DateToYear or ColumnAction.ShiftDate when !dated:
                 ApplyDate(value, action, offset);
+                dated = true;
                 break;
         }
-        return value is PrimitiveType { JsonValue: not null } p && !HasElementChildren(p) || Walk(value, path, offset);
+        return value is PrimitiveType { JsonValue: not null } p && !HasElementChildren(p) || Walk(value, path, offset, dated);
     }
 
     private static bool HasElementChildren(PrimitiveType p) => p.Extension.Count > 0 || p.ElementId is not null;

@@ -66,9 +66,11 @@ public static class FhirAdminEndpoints
                 new { id = issued.Token.Id, token = issued.Secret, subject, tenant, scopes, expiresAt = request.ExpiresAt });
         }).ExcludeFromDescription();
 
-        api.MapPost("/{tenant}/deposits", async (string tenant, DepositRequest request, HttpContext http, FhirStore store, IFhirExportDeposit depositor,
-            CancellationToken ct) =>
+        // The deposit pipeline (Hygie.Ingest, the deposit module) answers this route; a host without it has no such route.
+        if (app.ServiceProvider.GetService<IFhirExportDeposit>() is null) return;
+        api.MapPost("/{tenant}/deposits", async (string tenant, DepositRequest request, HttpContext http, FhirStore store, CancellationToken ct) =>
         {
+            var depositor = http.RequestServices.GetRequiredService<IFhirExportDeposit>();
             if (string.IsNullOrWhiteSpace(request.Dataset)) throw new ValidationFailedException("name the dataset to deposit into", "dataset");
             var actor = http.User.SubjectOf();
             var ctx = new FhirRequestContext(await store.OpenTenantAsync(tenant, ct), new FhirCaller(actor, tenant, new SmartScopes(["system/*.read"])),
