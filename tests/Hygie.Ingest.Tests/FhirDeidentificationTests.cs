@@ -89,6 +89,7 @@ public class FhirDeidentificationTests
     [Fact]
     public void The_profile_reads_back_what_it_writes_and_refuses_what_does_not_apply_naming_it()
     {
+        Hygie.Ingest.Deposit.FhirDeposit.Validate(FhirDeidentificationProfile.Default); // every default rule names an R4 type
         var custom = FhirDeidentificationProfile.FromJson("""{ "resourceTypes": { "Claim": "drop" }, "elements": { "Patient.birthDate": "date-to-year", "Observation.value": "drop" } }""");
         Assert.Equal(ColumnAction.DateToYear, custom.Elements["Patient.birthDate"]);
         Assert.Equal(ColumnAction.Drop, custom.Elements["HumanName"]); // defaults kept
@@ -113,6 +114,36 @@ public class FhirDeidentificationTests
             var e = Assert.Throws<ValidationFailedException>(() => FhirDeidentificationProfile.FromJson(json));
             Assert.Equal(field, e.Field);
             Assert.Equal("deidentification-profile", e.Code);
+        }
+    }
+
+    [Fact]
+    public async Task A_dataset_is_created_with_its_own_profile_and_a_profile_naming_what_r4_lacks_is_refused()
+    {
+        await using var server = await Hygie.Testing.RunningServer.StartAsync();
+        var op = server.Operator();
+        var created = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(op, "/api/datasets", new
+        {
+            name = "strict", kind = "fhir", classification = "clinical",
+            profile = new { elements = new Dictionary<string, string> { ["Patient.birthDate"] = "date-to-year" }, resourceTypes = new Dictionary<string, string> { ["Claim"] = "drop" } },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var details = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Hygie.Ingest.Deposit.DatasetDetails>(op, "/api/datasets/strict",
+            System.Text.Json.JsonSerializerOptions.Web);
+        var profile = FhirDeidentificationProfile.FromJson(details!.Profile!);
+        Assert.Equal(ColumnAction.DateToYear, profile.Elements["Patient.birthDate"]);
+        Assert.False(profile.Keeps("Claim", true));
+        foreach (var bad in new object[]
+        {
+            new { elements = new Dictionary<string, string> { ["Patientt.birthDate"] = "drop" } },
+            new { resourceTypes = new Dictionary<string, string> { ["Organization"] = "keep" } },
+            new { resourceTypes = new Dictionary<string, string> { ["claim"] = "drop" } },
+            new { elements = new Dictionary<string, string> { ["HumanName"] = "shift" } },
+        })
+        {
+            var refused = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(op, "/api/datasets", new { name = "bad", kind = "fhir", classification = "clinical", profile = bad });
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("deidentification-profile", await refused.Content.ReadAsStringAsync());
         }
     }
 

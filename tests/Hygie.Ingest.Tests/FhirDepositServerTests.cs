@@ -67,6 +67,12 @@ public class FhirDepositServerTests
         Assert.Single(show.Deposits);
         Assert.Contains("Observation", show.Deposits[0].Report);
 
+        // the public catalogue lists the tables and their columns, no data
+        using var anonymous = server.Client();
+        var published = await anonymous.GetStringAsync("/public/datasets");
+        Assert.Contains("medication_request", published);
+        Assert.Contains("effective_date", published);
+
         var service = Service(server);
         foreach (var part in await service.PartsAsync("clinical", "observation"))
             Assert.Equal(part.SealDigest, await server.Hub.Hub.Sealed.VerifyAsync(part.ObjectId));

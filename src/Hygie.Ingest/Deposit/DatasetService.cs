@@ -67,7 +67,10 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
     {
         if (profile is not { } p || p.ValueKind is System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) return null;
         var json = p.GetRawText();
-        return kind == "fhir" ? FhirDeidentificationProfile.FromJson(json).ToJson() : DeidentificationProfile.FromJson(json).ToJson();
+        if (kind != "fhir") return DeidentificationProfile.FromJson(json).ToJson();
+        var fhir = FhirDeidentificationProfile.FromJson(json);
+        FhirDeposit.Validate(fhir);
+        return fhir.ToJson();
     }
 
     public async Task<IReadOnlyList<DatasetDescription>> ListAsync(CancellationToken ct = default)

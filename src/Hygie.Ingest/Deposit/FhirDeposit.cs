@@ -74,9 +74,24 @@ internal sealed class FhirDeposit : IAsyncDisposable
         _deidentifier = new FhirResourceDeidentifier(profile, profile.ShiftsDates ? new DateShifter(DateShifter.DeriveKey(linkageKey), profile.DateShiftMaxDays) : null);
         _views = views;
         _rowsPerPart = rowsPerPart;
+        Validate(profile);
+    }
+
+    /// <summary>
+    /// What a FHIR profile names must exist in R4: a rule's data type, or the type a path starts with; a resource type
+    /// it keeps must belong to a patient (its resources would have no person_id otherwise).
+    /// </summary>
+    public static void Validate(FhirDeidentificationProfile profile)
+    {
+        foreach (var key in profile.Elements.Keys)
+        {
+            var head = key.Split('.')[0];
+            if (ModelInfo.GetTypeForFhirType(head) is not { } clr || ModelInfo.GetFhirTypeNameForType(clr) != head) // the SDK ignores case; FHIR does not
+                throw new ValidationFailedException($"FHIR de-identification profile: {head} is not an R4 data type or resource type", key, "deidentification-profile");
+        }
         foreach (var (type, keep) in profile.ResourceTypes)
         {
-            if (!ModelInfo.IsKnownResource(type))
+            if (!FhirReference.IsResourceType(type))
                 throw new ValidationFailedException($"FHIR de-identification profile: {type} is not an R4 resource type", type, "deidentification-profile");
             if (keep && !PatientCompartment.BelongsToPatient(type))
                 throw new ValidationFailedException($"FHIR de-identification profile: {type} does not belong to a patient, so its resources would have no person_id", type, "deidentification-profile");

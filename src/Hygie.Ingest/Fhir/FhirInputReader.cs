@@ -292,7 +292,7 @@ public sealed class FhirInputReader
                 look.Skip();
             }
         }
-        location = location.WithType(type is not null && ModelInfo.IsKnownResource(type) ? type : null);
+        location = location.WithType(type is not null && FhirReference.IsResourceType(type) ? type : null);
         CheckEntry(location, hasResource, Enum.TryParse<Bundle.HTTPVerb>(method, ignoreCase: false, out var verb) ? verb : null, url);
 
         var wrapped = new byte[WrapperHead.Length + raw.Length + WrapperTail.Length];

@@ -29,6 +29,11 @@ public static partial class FhirReference
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]*://")]
     private static partial Regex AbsolutePattern();
 
+    /// <summary>Whether <paramref name="type"/> is an R4 resource type, spelled as FHIR spells it (the SDK's own lookup
+    /// ignores case; FHIR does not).</summary>
+    public static bool IsResourceType(string type) =>
+        ModelInfo.IsKnownResource(type) && ModelInfo.GetTypeForFhirType(type) is { } clr && ModelInfo.GetFhirTypeNameForType(clr) == type;
+
     /// <summary>The kind of <paramref name="reference"/> and its key: the contained id, the normalized URN or URL, or
     /// <c>Type/id</c>.</summary>
     public static (FhirReferenceKind Kind, string Key) Classify(string reference)
@@ -39,10 +44,10 @@ public static partial class FhirReference
         if (reference.IndexOf('?') is var q and > 0)
         {
             var type = reference[..q];
-            return !type.Contains('/') && !ModelInfo.IsKnownResource(type) ? (FhirReferenceKind.Invalid, type) : (FhirReferenceKind.Search, reference);
+            return !type.Contains('/') && !IsResourceType(type) ? (FhirReferenceKind.Invalid, type) : (FhirReferenceKind.Search, reference);
         }
         if (RelativePattern().Match(reference) is { Success: true } m)
-            return ModelInfo.IsKnownResource(m.Groups[1].Value)
+            return IsResourceType(m.Groups[1].Value)
                 ? (FhirReferenceKind.Relative, $"{m.Groups[1].Value}/{m.Groups[2].Value}")
                 : (FhirReferenceKind.Invalid, m.Groups[1].Value);
         if (AbsolutePattern().IsMatch(reference)) return (FhirReferenceKind.Absolute, NormalizeUrl(reference));

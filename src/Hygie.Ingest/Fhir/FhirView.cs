@@ -85,7 +85,7 @@ public sealed partial class FhirView
         var name = Text(root, "name") ?? throw Fail(source, "a view needs a name", "name");
         if (!ColumnName().IsMatch(name)) throw Fail(source, "the name is a table name (lower case letters, digits, _)", "name");
         var resource = Text(root, "resource") ?? throw Fail(source, "a view names its resource type", "resource");
-        if (!ModelInfo.IsKnownResource(resource)) throw Fail(source, $"{resource} is not an R4 resource type", "resource");
+        if (!FhirReference.IsResourceType(resource)) throw Fail(source, $"{resource} is not an R4 resource type", "resource");
         foreach (var unsupported in new[] { "constant" })
             if (root.TryGetProperty(unsupported, out _)) throw Fail(source, $"'{unsupported}' is not supported", unsupported);
         var columns = new List<FhirViewColumn>();
