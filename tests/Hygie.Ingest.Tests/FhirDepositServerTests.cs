@@ -170,6 +170,50 @@ public class FhirDepositServerTests
         Assert.Empty(DepositObjects(server));
     }
 
+    [Fact]
+    public async Task Patients_link_by_ins_nir_nss_and_snds_pseudonym_and_otherwise_by_their_id_under_the_producer()
+    {
+        var (server, producer) = await StartAsync();
+        await using var _ = server;
+        var nss = """{"resourceType":"Patient","id":"b","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"NH"}]},"system":"urn:oid:1.2.250.1.213.1.4.8","value":"1 85 05 78 006 084"}]}""";
+        var (status, body) = await DepositAsync(producer, "clinical", Ndjson(
+            Patient("a", ("urn:oid:1.2.250.1.213.1.4.8", "185057800608491")),  // INS-NIR with its key
+            nss,                                                               // the same NIR, as the NSS slice writes it
+            Patient("c", ("https://chu/ipp", "1"), ("urn:hygie:snds:ben-nir-psa", "WzaLKmWVyVPvZUkvM"), ("urn:oid:1.2.250.1.213.1.4.8", "269029934173285")),
+            Patient("d", ("urn:hygie:snds:ben-nir-psa", "WzaLKmWVyVPvZUkvM")), // the same SNDS person as c (the pseudonym wins over c's INS)
+            Patient("e", ("https://chu/ipp", "2"))),                           // no national identifier: Patient/e of this producer
+            "?file=p.ndjson");
+        Assert.True(status == HttpStatusCode.OK, body);
+        var report = JsonSerializer.Deserialize<FhirDepositReport>(body, JsonSerializerOptions.Web)!;
+        Assert.Equal(5, report.Tables["patient"].Rows);
+        Assert.Equal(3, report.Persons);
+
+        // the same producer's Patient/e later is the same person; another producer's is not
+        var again = await DepositAsync(producer, "clinical", Ndjson(Patient("e", ("https://chu/ipp", "2"))), "?file=e.ndjson");
+        var other = server.Client(await server.IssueTokenAsync("clinique-b", Roles.Producer));
+        var elsewhere = await DepositAsync(other, "clinical", Ndjson(Patient("e", ("https://clinique-b/ipp", "2"))), "?file=e.ndjson");
+        Assert.Equal(HttpStatusCode.OK, again.Status);
+        Assert.Equal(HttpStatusCode.OK, elsewhere.Status);
+        var persons = new HashSet<string>();
+        foreach (var part in await Service(server).PartsAsync("clinical", "patient"))
+        {
+            await using var sealedPart = await server.Hub.Hub.Sealed.OpenReadAsync(part.ObjectId);
+            using var copy = new MemoryStream();
+            await sealedPart.CopyToAsync(copy);
+            copy.Position = 0;
+            await using var parquet = await Parquet.ParquetReader.CreateAsync(copy);
+            Assert.Equal("person_id", parquet.Schema.DataFields[0].Name);
+            for (var g = 0; g < parquet.RowGroupCount; g++)
+            {
+                using var group = parquet.OpenRowGroupReader(g);
+                var ids = new string?[group.RowCount];
+                await group.ReadAsync(parquet.Schema.DataFields[0], ids.AsMemory(), null, default);
+                persons.UnionWith(ids.OfType<string>());
+            }
+        }
+        Assert.Equal(4, persons.Count); // a, c, e of chu, and e of clinique-b
+    }
+
     /// <summary>A stream that fails after some bytes, as a client that goes away.</summary>
     private sealed class AbortingStream(Stream inner, long after) : Stream
     {
