@@ -162,4 +162,30 @@ public sealed class SealedObjectTests : IAsyncLifetime
         Assert.False(await _hub.Hub.Objects.ExistsAsync("datasets/x/failed"));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_hub.DataDirectory, "objects"), "*", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public async Task An_open_sealed_writer_shows_nothing_until_committed_and_nothing_when_abandoned()
+    {
+        var store = _hub.Hub.Sealed;
+        var plain = RandomNumberGenerator.GetBytes(3 * Chunk + 17);
+        await using (var abandoned = await store.OpenWriteAsync("datasets/ds-test/abandoned.bin", _keyId, Chunk))
+            await abandoned.Stream.WriteAsync(plain);
+        Assert.False(await _hub.Hub.Objects.ExistsAsync("datasets/ds-test/abandoned.bin"));
+
+        // two writers at once, as a deposit fills one object per table
+        await using var a = await store.OpenWriteAsync("datasets/ds-test/a.bin", _keyId, Chunk);
+        await using var b = await store.OpenWriteAsync("datasets/ds-test/b.bin", _keyId, Chunk);
+        await a.Stream.WriteAsync(plain);
+        await b.Stream.WriteAsync(plain.AsMemory(0, 100));
+        Assert.False(await _hub.Hub.Objects.ExistsAsync("datasets/ds-test/a.bin"));
+        var info = await a.CommitAsync();
+        await b.CommitAsync();
+        Assert.Equal(plain.Length, info.PlaintextLength);
+        Assert.Equal(info.SealDigest, await store.VerifyAsync("datasets/ds-test/a.bin"));
+        await using var read = await store.OpenReadAsync("datasets/ds-test/a.bin");
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy);
+        Assert.Equal(plain, copy.ToArray());
+        Assert.Empty(Directory.GetFiles(_hub.DataDirectory, "*.partial", SearchOption.AllDirectories));
+    }
 }

@@ -5,8 +5,8 @@ using Hygie.Ingest.Deposit;
 
 namespace Hygie.Cli.Commands;
 
-/// <summary>Datasets (operator creates, staff lists and shows) and SNDS deposits (producer), clients of the hub API;
-/// the file is streamed as the request body.</summary>
+/// <summary>Datasets (operator creates, staff lists and shows) and SNDS or FHIR deposits (producer), clients of the hub API;
+/// files are streamed (one as the request body, several as multipart parts), never read whole.</summary>
 public static class DepositCommands
 {
     public static IEnumerable<Command> Create(GlobalOptions g, CliConsole console) => [Datasets(g, console), Deposit(g, console)];
@@ -18,12 +18,20 @@ public static class DepositCommands
         var kind = new Option<string>("--kind") { Description = "snds or fhir", Required = true };
         var classification = new Option<string>("--classification") { Description = "the sovereignty class, e.g. snds or clinical", Required = true };
         var description = new Option<string?>("--description") { Description = "what the dataset holds" };
-        var create = new Command("create", "create a dataset and its data key (operator)") { name, kind, classification, description };
+        var profile = new Option<FileInfo?>("--profile") { Description = "the dataset's de-identification profile (JSON; default: the hub's for the kind)" };
+        var create = new Command("create", "create a dataset and its data key (operator)") { name, kind, classification, description, profile };
         create.SetHandler(console, async (parse, ct) =>
         {
             using var client = HubAccess.Client(parse, g);
+            JsonElement? profileJson = null;
+            if (parse.GetValue(profile) is { } file)
+            {
+                if (!file.Exists) throw new CliException($"no file {file.FullName}");
+                try { profileJson = JsonDocument.Parse(await File.ReadAllTextAsync(file.FullName, ct)).RootElement.Clone(); }
+                catch (JsonException e) { throw new CliException($"{file.Name}: not JSON (line {e.LineNumber + 1})"); }
+            }
             var created = await client.PostAsync<JsonElement>("/api/datasets", new NewDataset(parse.GetValue(name), parse.GetValue(kind),
-                parse.GetValue(classification), parse.GetValue(description)), ct);
+                parse.GetValue(classification), parse.GetValue(description), Profile: profileJson), ct);
             if (parse.GetValue(g.Json)) console.WriteJson(created);
             else console.Line($"Dataset {parse.GetValue(name)} created.");
             return HygieCli.Ok;
@@ -66,33 +74,140 @@ public static class DepositCommands
     private static Command Deposit(GlobalOptions g, CliConsole console)
     {
         var dataset = new Argument<string>("dataset") { Description = "the dataset" };
-        var table = new Argument<string>("table") { Description = "the SNDS table, e.g. ER_PRS_F" };
-        var file = new Argument<FileInfo>("file") { Description = "the CSV file" };
+        var table = new Argument<string?>("table") { Description = "the SNDS table, e.g. ER_PRS_F", Arity = ArgumentArity.ZeroOrOne };
+        var file = new Argument<FileInfo?>("file") { Description = "the CSV file", Arity = ArgumentArity.ZeroOrOne };
+        var fhir = new Option<FileInfo[]>("--fhir")
+        {
+            Description = "FHIR R4 files (Bundles of type transaction, batch or collection; NDJSON of resources), deposited together, all or nothing",
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var schema = new Option<FileInfo?>("--schema") { Description = "the table's Frictionless Table Schema (default: the hub's built-in definition)" };
         var delimiter = new Option<string?>("--delimiter") { Description = "field delimiter (default: detected from the header)" };
         var onError = new Option<string?>("--on-error") { Description = "fail (default) or quarantine" };
-        var deposit = new Command("deposit", "deposit an SNDS table (producer): streamed, validated, pseudonymized, sealed") { dataset, table, file, delimiter, onError };
+        var deposit = new Command("deposit", "deposit an SNDS table or FHIR files (producer): streamed, validated, pseudonymized, sealed")
+            { dataset, table, file, fhir, schema, delimiter, onError };
         deposit.SetHandler(console, async (parse, ct) =>
         {
             using var client = HubAccess.Client(parse, g);
-            var path = parse.GetValue(file)!;
-            if (!path.Exists) throw new CliException($"no file {path.FullName}");
-            var query = $"?table={Uri.EscapeDataString(parse.GetValue(table)!)}&file={Uri.EscapeDataString(path.Name)}";
+            var name = Uri.EscapeDataString(parse.GetValue(dataset)!);
+            var json = parse.GetValue(g.Json);
+            var progress = CliProgress.For(console, json);
+            JsonElement element;
+            if (parse.GetValue(fhir) is { Length: > 0 } files)
+            {
+                if (parse.GetValue(table) is not null || parse.GetValue(file) is not null || parse.GetValue(schema) is not null)
+                    throw new CliException("give either TABLE FILE (SNDS, optionally --schema) or --fhir FILES, not both");
+                element = await SendAsync(client, $"/api/datasets/{name}/deposits", [.. files.Select(f => ("file", f))], progress, ct);
+                if (json) { console.WriteJson(element); return HygieCli.Ok; }
+                var r = element.Deserialize<FhirDepositReport>(CliConsole.JsonOptions)!;
+                static string Counts(IReadOnlyDictionary<string, long> counts) => string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"));
+                console.Line($"Deposit {r.DepositId}: {r.Files.Count} file(s) into {r.Dataset}: {r.ResourcesRead.Values.Sum()} resources read, " +
+                             $"{r.ResourcesStored.Values.Sum()} stored, {r.ResourcesDropped.Values.Sum()} dropped, {r.Duplicates} duplicate(s), {r.Rejected} rejected, {r.Persons} persons.");
+                console.Line($"  tables: {string.Join(", ", r.Tables.Where(t => t.Value.Rows > 0).Select(t => $"{t.Key} {t.Value.Rows}"))}");
+                if (r.ResourcesDropped.Count > 0) console.Line($"  not kept (no patient, or the profile drops them): {Counts(r.ResourcesDropped)}");
+                foreach (var e in r.RejectedResources.Take(10))
+                    console.Line($"  rejected: {e["file"]} {(e.TryGetValue("entry", out var entry) ? $"entry {entry}" : $"line {e["line"]}")}: {e["reason"]}");
+                return HygieCli.Ok;
+            }
+            var tableName = parse.GetValue(table) ?? throw new CliException("name the SNDS table and its CSV file (or give --fhir FILES)");
+            var path = parse.GetValue(file) ?? throw new CliException($"give the CSV file of {tableName}");
+            var query = $"?table={Uri.EscapeDataString(tableName)}&file={Uri.EscapeDataString(path.Name)}";
             if (parse.GetValue(delimiter) is { Length: > 0 } d) query += $"&delimiter={Uri.EscapeDataString(d)}";
             if (parse.GetValue(onError) is { Length: > 0 } o) query += $"&onError={Uri.EscapeDataString(o)}";
-            await using var stream = path.OpenRead();
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/datasets/{Uri.EscapeDataString(parse.GetValue(dataset)!)}/deposits{query}")
-            {
-                Content = new StreamContent(stream, 1 << 20),
-            };
-            using var response = await client.SendAsync(request, ct);
-            var element = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<JsonElement>(response.Content, CliConsole.JsonOptions, ct);
-            if (parse.GetValue(g.Json)) { console.WriteJson(element); return HygieCli.Ok; }
-            var r = element.Deserialize<DepositReport>(CliConsole.JsonOptions)!;
-            console.Line($"Deposit {r.DepositId}: {r.Table} into {r.Dataset}: {r.RowsRead} rows read, {r.RowsStored} stored, {r.Persons} persons, {r.RowsRejected} rejected, {r.Parts.Count} part(s).");
-            foreach (var e in r.Errors.Take(10)) console.Line($"  rejected: line {e["line"]}, column {e["column"]}: {e["valueClass"]}: {e["detail"]} ({e["rule"]})");
-            if (r.QuarantineObject is not null) console.Line($"  bad rows sealed in {r.QuarantineObject}");
+            List<(string, FileInfo)> parts = [("file", path)];
+            if (parse.GetValue(schema) is { } schemaFile) parts.Insert(0, ("schema", schemaFile));
+            element = await SendAsync(client, $"/api/datasets/{name}/deposits{query}", parts, progress, ct, multipart: parts.Count > 1);
+            if (json) { console.WriteJson(element); return HygieCli.Ok; }
+            var report = element.Deserialize<DepositReport>(CliConsole.JsonOptions)!;
+            console.Line($"Deposit {report.DepositId}: {report.Table} into {report.Dataset}: {report.RowsRead} rows read, {report.RowsStored} stored, {report.Persons} persons, {report.RowsRejected} rejected, {report.Parts.Count} part(s).");
+            foreach (var e in report.Errors.Take(10)) console.Line($"  rejected: line {e["line"]}, column {e["column"]}: {e["valueClass"]}: {e["detail"]} ({e["rule"]})");
+            if (report.QuarantineObject is not null) console.Line($"  bad rows sealed in {report.QuarantineObject}");
             return HygieCli.Ok;
         });
         return deposit;
+    }
+
+    /// <summary>
+    /// Streams the files to the hub — one as the request body, several as multipart/form-data parts in order — never
+    /// holding one in memory; progress is the bytes sent.
+    /// </summary>
+    private static async Task<JsonElement> SendAsync(HubClient client, string path, IReadOnlyList<(string Part, FileInfo File)> files,
+        IProgress<Storage.Operations.OperationProgress>? progress, CancellationToken ct, bool multipart = true)
+    {
+        foreach (var (_, f) in files)
+            if (!f.Exists) throw new CliException($"no file {f.FullName}");
+        var total = files.Sum(f => f.File.Length);
+        var sent = new UploadProgress(progress, total, files.Count);
+        var streams = new List<Stream>();
+        try
+        {
+            HttpContent content;
+            if (!multipart)
+            {
+                var stream = new ProgressStream(files[0].File.OpenRead(), sent);
+                streams.Add(stream);
+                content = new StreamContent(stream, 1 << 20);
+            }
+            else
+            {
+                var form = new MultipartFormDataContent();
+                foreach (var (part, f) in files)
+                {
+                    var stream = new ProgressStream(f.OpenRead(), sent);
+                    streams.Add(stream);
+                    var body = new StreamContent(stream, 1 << 20);
+                    body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(part == "schema" || f.Extension == ".json"
+                        ? "application/json" : f.Extension == ".ndjson" ? "application/fhir+ndjson" : "text/csv");
+                    form.Add(body, part, f.Name);
+                }
+                content = form;
+            }
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+            using var response = await client.SendAsync(request, ct);
+            return await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<JsonElement>(response.Content, CliConsole.JsonOptions, ct);
+        }
+        finally
+        {
+            foreach (var s in streams) await s.DisposeAsync();
+        }
+    }
+
+    private sealed class UploadProgress(IProgress<Storage.Operations.OperationProgress>? progress, long total, int files)
+    {
+        private long _sent;
+        public void Add(int bytes)
+        {
+            _sent += bytes;
+            progress?.Report(new Storage.Operations.OperationProgress($"upload ({files} file{(files == 1 ? "" : "s")})", _sent, total, _sent));
+        }
+    }
+
+    /// <summary>A file read for upload, reporting the bytes that went.</summary>
+    private sealed class ProgressStream(Stream inner, UploadProgress progress) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Report(inner.Read(buffer, offset, count));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => Report(await inner.ReadAsync(buffer, ct));
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Report(await inner.ReadAsync(buffer.AsMemory(offset, count), ct));
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+
+        private int Report(int n)
+        {
+            progress.Add(n);
+            return n;
+        }
     }
 }

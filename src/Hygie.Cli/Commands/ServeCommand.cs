@@ -43,6 +43,9 @@ public static class ServeCommand
             {
                 // Held while serving: a migration never switches the stores under a running server.
                 using var hubLock = HubLock.Acquire(hub.DataDirectory, "hygie serve", "another 'hygie serve' or a migration switch holds this hub: stop it first");
+                // A server killed mid-write (a deposit's upload) leaves temporary files that no one else writes: the lock
+                // says this server is the store's only writer now.
+                if (hub.Objects is Storage.Objects.FileObjectStore files) files.RemoveAbandonedWrites();
                 var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings(), AccessCountry = AccessCountrySettings() };
                 await using var app = HygieServer.Build(hub, serverOptions, ServedModules.All);
                 if (created)

@@ -82,6 +82,8 @@ public sealed class DeidentificationProfile
         if (string.IsNullOrWhiteSpace(name)) throw new ValidationFailedException("de-identification profile: a column has no name", "columns", "deidentification-profile");
         if (rule.Action == ColumnAction.Pseudonymize && rule.Identifier is null)
             throw new ValidationFailedException($"de-identification profile: column {name} is pseudonymized but names no identifier kind", name, "deidentification-profile");
+        if (rule.Identifier == PersonIdentifierKind.Local)
+            throw new ValidationFailedException($"de-identification profile: column {name}: local identifiers are scoped by the hub, not read from a column", name, "deidentification-profile");
         if (rule.Action != ColumnAction.Pseudonymize && (rule.Identifier is not null || rule.RankColumn is not null))
             throw new ValidationFailedException($"de-identification profile: column {name}: identifier and rankColumn go with pseudonymize only", name, "deidentification-profile");
         if (rule.Action != ColumnAction.CommuneToDepartement && rule.DepartementColumn is not null)
@@ -96,6 +98,7 @@ public sealed class DeidentificationProfile
         PersonIdentifierKind.SndsBenNirAno => "snds-nir-ano",
         PersonIdentifierKind.Nir => "nir",
         PersonIdentifierKind.Ins => "ins",
+        PersonIdentifierKind.Local => "local",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -160,7 +163,7 @@ public sealed class DeidentificationProfile
                 {
                     var text = i.GetValueKind() == JsonValueKind.String ? i.GetValue<string>() : null;
                     var match = Enum.GetValues<PersonIdentifierKind>().Where(k => IdentifierJsonName(k) == text).ToList();
-                    if (match.Count != 1) throw Fail($"column {name}: identifier is one of {string.Join(", ", Enum.GetValues<PersonIdentifierKind>().Select(IdentifierJsonName))}", name);
+                    if (match.Count != 1) throw Fail($"column {name}: identifier is one of {string.Join(", ", Enum.GetValues<PersonIdentifierKind>().Where(k => k != PersonIdentifierKind.Local).Select(IdentifierJsonName))}", name);
                     kind = match[0];
                 }
                 rules.Add(new(name, new ColumnRule(action)

@@ -15,6 +15,8 @@ namespace Hygie.Core.Pseudonymization;
 /// beside <c>BEN_NIR_PSA</c> on one row).</item>
 /// <item><c>nir:{13 characters}</c> for a raw NIR and for an INS matricule (which is the NIR or NIA), key checked and
 /// dropped, separators removed, 2A/2B upper-cased, so a NIR and an INS of the same person link.</item>
+/// <item><c>local:{scope}|{id}</c> for a producer's own identifier (<see cref="Local"/>): a FHIR Patient without
+/// national or SNDS identifier, under its tenant or producer, so it links within that producer's data only.</item>
 /// </list>
 /// SNDS values are trimmed of ASCII spaces but keep their case (SNDS pseudonyms are case-sensitive).
 /// <see cref="ToString"/> never shows the value.
@@ -59,7 +61,23 @@ public readonly struct PersonIdentifier : IEquatable<PersonIdentifier>
 
     public static PersonIdentifier Ins(string insMatricule) => FromNir(insMatricule, PersonIdentifierKind.Ins, "INS");
 
-    /// <summary>Builds the identifier of a kind from its raw text (rank only for <see cref="PersonIdentifierKind.SndsBenNirPsa"/>).</summary>
+    public const int MaxLocalLength = 1024;
+
+    /// <summary>A producer-scoped identifier: <paramref name="scope"/> names the producer (e.g. <c>tenant:clinic-a</c>),
+    /// <paramref name="localId"/> the person within it (e.g. <c>Patient/123</c>).</summary>
+    public static PersonIdentifier Local(string scope, string localId)
+    {
+        if (string.IsNullOrWhiteSpace(scope) || scope.Contains('|'))
+            throw new ValidationFailedException("a local person identifier needs a scope without '|'", "scope", "pseudonymization");
+        if (string.IsNullOrWhiteSpace(localId))
+            throw new ValidationFailedException("a local person identifier is empty", "id", "pseudonymization");
+        if (scope.Length + localId.Length > MaxLocalLength)
+            throw new ValidationFailedException($"a local person identifier is longer than {MaxLocalLength} characters", "id", "pseudonymization");
+        return new(PersonIdentifierKind.Local, $"local:{scope}|{localId}");
+    }
+
+    /// <summary>Builds the identifier of a kind from its raw text (rank only for <see cref="PersonIdentifierKind.SndsBenNirPsa"/>;
+    /// <see cref="PersonIdentifierKind.Local"/> needs its scope: use <see cref="Local"/>).</summary>
     public static PersonIdentifier Of(PersonIdentifierKind kind, string value, int? rank = null, SndsLinkage linkage = SndsLinkage.Psa) => kind switch
     {
         PersonIdentifierKind.SndsBenNirPsa => SndsBenNirPsa(value, rank, linkage),
@@ -68,6 +86,7 @@ public readonly struct PersonIdentifier : IEquatable<PersonIdentifier>
         PersonIdentifierKind.SndsBenNirAno => SndsBenNirAno(value),
         PersonIdentifierKind.Nir => Nir(value),
         PersonIdentifierKind.Ins => Ins(value),
+        PersonIdentifierKind.Local => throw new ArgumentException("a local identifier needs its scope: use PersonIdentifier.Local", nameof(kind)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -78,6 +97,7 @@ public readonly struct PersonIdentifier : IEquatable<PersonIdentifier>
         PersonIdentifierKind.SndsBenIdtAno => "snds-idt:",
         PersonIdentifierKind.SndsBenNirAno => "snds-nirano:",
         PersonIdentifierKind.Nir or PersonIdentifierKind.Ins => "nir:",
+        PersonIdentifierKind.Local => "local:",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -88,7 +108,8 @@ public readonly struct PersonIdentifier : IEquatable<PersonIdentifier>
     /// </summary>
     public static int WriteSndsCanonical(PersonIdentifierKind kind, ReadOnlySpan<byte> valueUtf8, int? rank, SndsLinkage linkage, Span<byte> destination)
     {
-        if (kind is PersonIdentifierKind.Nir or PersonIdentifierKind.Ins) throw new ArgumentException("NIR and INS are not SNDS pseudonyms", nameof(kind));
+        if (kind is PersonIdentifierKind.Nir or PersonIdentifierKind.Ins or PersonIdentifierKind.Local)
+            throw new ArgumentException("NIR, INS and local identifiers are not SNDS pseudonyms", nameof(kind));
         var value = valueUtf8.Trim((byte)' ');
         if (value.IsEmpty || value.Length > MaxValueLength) return -1;
         if (value.IndexOfAnyExceptInRange((byte)0x21, (byte)0x7e) >= 0) return -1;

@@ -15,6 +15,11 @@ public enum PersonIdentifierKind
     Nir,
     /// <summary>An INS (identité nationale de santé) matricule: the person's NIR or NIA, 15 characters.</summary>
     Ins,
+    /// <summary>
+    /// A producer's own identifier of a person (a FHIR Patient's id under its tenant or producer) when no national or
+    /// SNDS identifier is known: links the person's records within that producer's data only.
+    /// </summary>
+    Local,
 }
 
 /// <summary>How SNDS <c>BEN_NIR_PSA</c> and <c>BEN_RNG_GEM</c> make a person.</summary>

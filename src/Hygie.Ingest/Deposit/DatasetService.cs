@@ -40,6 +40,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         if (kind is not ("snds" or "fhir")) throw new ValidationFailedException("kind is snds or fhir", "kind");
         var classification = request.Classification?.Trim();
         if (string.IsNullOrEmpty(classification)) throw new ValidationFailedException("give the dataset's classification", "classification");
+        var profile = ProfileText(kind, request.Profile);
         if (await FindAsync(name, ct) is not null) throw new ConflictException($"dataset {name} exists", "dataset-exists");
         var now = hub.Clock.GetUtcNow();
         var entry = new AuditEntry(actor, "dataset.create", $"dataset:{name}", AuditOutcome.Success, null,
@@ -48,17 +49,28 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         {
             var key = await hub.Keys.CreateAsync("dataset", name, c, tx, ct);
             await using var cmd = c.Command("""
-                INSERT INTO ing_datasets (name, kind, classification, description, coverage_start, coverage_end, data_key, created_at, created_by)
-                VALUES (@n, @k, @c, @d, @cs, @ce, @key, @at, @by)
+                INSERT INTO ing_datasets (name, kind, classification, description, coverage_start, coverage_end, data_key, created_at, created_by, profile)
+                VALUES (@n, @k, @c, @d, @cs, @ce, @key, @at, @by, @profile)
                 """, tx);
             cmd.AddParameter("n", name).AddParameter("k", kind).AddParameter("c", classification).AddParameter("d", request.Description)
                 .AddParameter("cs", request.CoverageStart?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
                 .AddParameter("ce", request.CoverageEnd?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
-                .AddParameter("key", key).AddParameter("at", now.ToString("O")).AddParameter("by", actor);
+                .AddParameter("key", key).AddParameter("at", now.ToString("O")).AddParameter("by", actor).AddParameter("profile", profile);
             await cmd.ExecuteNonQueryAsync(ct);
             return 0;
         }, ct);
         return (await FindAsync(name, ct))!;
+    }
+
+    /// <summary>A profile given at creation, checked by the reader of its kind and stored as its canonical JSON.</summary>
+    private static string? ProfileText(string kind, System.Text.Json.JsonElement? profile)
+    {
+        if (profile is not { } p || p.ValueKind is System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) return null;
+        var json = p.GetRawText();
+        if (kind != "fhir") return DeidentificationProfile.FromJson(json).ToJson();
+        var fhir = FhirDeidentificationProfile.FromJson(json);
+        FhirDeposit.Validate(fhir);
+        return fhir.ToJson();
     }
 
     public async Task<IReadOnlyList<DatasetDescription>> ListAsync(CancellationToken ct = default)
@@ -76,13 +88,13 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
     public async Task<DatasetDescription?> FindAsync(string dataset, CancellationToken ct = default) =>
         (await RowAsync(dataset, ct))?.Description;
 
-    private sealed record DatasetRow(DatasetDescription Description, string DataKey, DateTimeOffset Created, string CreatedBy);
+    private sealed record DatasetRow(DatasetDescription Description, string DataKey, DateTimeOffset Created, string CreatedBy, string? Profile);
 
     private async Task<DatasetRow?> RowAsync(string dataset, CancellationToken ct)
     {
         await using var c = await hub.Metadata.OpenConnectionAsync(ct);
-        string name, kind, classification, key, by; string? description, cs, ce; DateTimeOffset created;
-        await using (var cmd = c.Command("SELECT name, kind, classification, description, coverage_start, coverage_end, data_key, created_at, created_by FROM ing_datasets WHERE name = @n"))
+        string name, kind, classification, key, by; string? description, cs, ce, profile; DateTimeOffset created;
+        await using (var cmd = c.Command("SELECT name, kind, classification, description, coverage_start, coverage_end, data_key, created_at, created_by, profile FROM ing_datasets WHERE name = @n"))
         {
             cmd.AddParameter("n", dataset);
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -90,6 +102,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             (name, kind, classification, description, cs, ce, key) = (r.GetString(0), r.GetString(1), r.GetString(2), r.GetNullableString(3), r.GetNullableString(4), r.GetNullableString(5), r.GetString(6));
             created = DateTimeOffset.Parse(r.GetString(7), CultureInfo.InvariantCulture);
             by = r.GetString(8);
+            profile = r.GetNullableString(9);
         }
         var tables = new List<(string Name, string? Description, long Rows, long Persons)>();
         await using (var cmd = c.Command("SELECT name, description, rows_count, persons FROM ing_tables WHERE dataset = @n ORDER BY name"))
@@ -108,7 +121,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         }
         var described = tables.Select(t => new TableDescription(t.Name, t.Description, t.Rows, t.Persons,
             columns.Where(x => x.Table == t.Name).Select(x => x.Column).ToList())).ToList();
-        return new DatasetRow(new DatasetDescription(name, kind, classification, description, Date(cs), Date(ce), described), key, created, by);
+        return new DatasetRow(new DatasetDescription(name, kind, classification, description, Date(cs), Date(ce), described), key, created, by, profile);
     }
 
     private static DateOnly? Date(string? text) => text is null ? null : DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -134,7 +147,8 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
                     r.GetInt64Value(8), r.GetInt64Value(9), parts.Where(p => p.Part.DepositId == id).Select(p => p.Part).ToList(), r.GetNullableString(10)));
             }
         }
-        return new DatasetDetails(row.Description, row.Created, row.CreatedBy, deposits);
+        var effective = row.Profile ?? (row.Description.Kind == "fhir" ? FhirDeidentificationProfile.Default.ToJson() : DeidentificationProfile.SndsDefault.ToJson());
+        return new DatasetDetails(row.Description, row.Created, row.CreatedBy, deposits, effective);
     }
 
     public async Task<IReadOnlyList<StoredTablePart>> PartsAsync(string dataset, string table, CancellationToken ct = default) =>
@@ -166,9 +180,17 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         var row = await RowAsync(dataset, ct) ?? throw new NotFoundException($"no dataset {dataset}", "unknown-dataset");
         if (row.Description.Kind != "snds") throw new ValidationFailedException($"dataset {dataset} is {row.Description.Kind}: SNDS tables go to an snds dataset", "dataset", "wrong-kind");
         var table = (request.Table ?? "").Trim();
-        var schema = BuiltInTables.Find(table) ?? throw new NotFoundException($"unknown table {table}: no schema describes it", "unknown-table");
+        TableSchema schema;
+        if (request.Schema is { } given)
+        {
+            if (!given.Matches(table)) throw new ValidationFailedException($"the schema given describes table {given.Name}, not {table}", "schema", "schema-table-mismatch");
+            schema = given;
+        }
+        else schema = BuiltInTables.Find(table) ?? throw new NotFoundException($"unknown table {table}: no schema describes it (give one with --schema)", "unknown-table");
         var fileName = Path.GetFileName(request.FileName ?? table + ".csv");
-        var depositId = $"dep-{hub.Clock.GetUtcNow():yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5))}";
+        var depositId = NewDepositId();
+        await SweepOnceAsync(dataset, ct);
+        _running[depositId] = 0;
         var started = hub.Clock.GetUtcNow();
         var written = new List<string>();
         var parts = new List<StoredTablePart>();
@@ -179,15 +201,20 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         try
         {
             var linkageId = await hub.Keys.GetOrCreateIdAsync(LinkagePurpose, LinkageOwner, ct);
+            var linkageKey = await hub.Keys.GetAsync(linkageId, ct);
             // a few hundred thousand persons in 10M rows: each HMAC computed once (a fixed 128 MiB of cache)
-            using var pseudonymizer = new Pseudonymizer(await hub.Keys.GetAsync(linkageId, ct), new PseudonymizerOptions { CacheCapacity = 1_000_000 });
+            using var pseudonymizer = new Pseudonymizer(linkageKey, new PseudonymizerOptions { CacheCapacity = 1_000_000 });
+            var profile = row.Profile is { } text ? DeidentificationProfile.FromJson(text) : DeidentificationProfile.SndsDefault;
+            var shifter = profile.Columns.Values.Any(r => r.Action == ColumnAction.ShiftDate)
+                ? new DateShifter(DateShifter.DeriveKey(linkageKey), profile.DateShiftMaxDays) : null;
             using var reader = new SndsCsvReader(csv, schema, new CsvReadOptions
             {
                 Delimiter = request.Delimiter, FileName = fileName,
                 OnError = request.Quarantine ? RowErrorMode.Quarantine : RowErrorMode.Fail,
             }, leaveOpen: true);
             await reader.ReadHeaderAsync(ct);
-            var plan = new BatchDeidentifier(schema, reader.Header, DeidentificationProfile.SndsDefault, pseudonymizer, new PersonAliases(), null, fileName);
+            var plan = new BatchDeidentifier(schema, reader.Header, profile, pseudonymizer, new PersonAliases(), shifter, fileName);
+            await EnsureSameColumnsAsync(dataset, schema.Name, plan.OutputSchema, ct);
             await using var batches = new BatchReadAhead(reader, ct: ct); // parsing overlaps with de-identifying and writing
             var pending = await batches.ReadBatchAsync(ct);
             if (pending is null && reader.RowsRejected == 0) throw new ValidationFailedException($"{fileName}: no rows after the header", null, "empty-file");
@@ -267,24 +294,40 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         }
         catch (Exception e)
         {
-            foreach (var o in written)
-                try { await hub.Objects.DeleteAsync(o, CancellationToken.None); } catch { /* best effort: unreferenced by any manifest */ }
-            var reason = e is HygieException h ? h.Message : e is OperationCanceledException or IOException ? "the upload was interrupted" : "internal error";
-            if (e is HygieException he) he.Extensions["deposit"] = depositId;
-            try
-            {
-                var entry = new AuditEntry(actor, "dataset.deposit", $"dataset:{dataset}", AuditOutcome.Failed, reason,
-                    new Dictionary<string, string> { ["deposit"] = depositId, ["table"] = schema.Name });
-                await hub.Audit.CommitWithAsync([entry], async (c, tx) =>
-                {
-                    var report = e is RowErrorsException rows ? string.Join("\n", rows.Errors.Select(x => x.Message)) : reason;
-                    await RecordDepositAsync(c, tx, depositId, dataset, schema.Name, actor, started, "refused", rowsRead, 0, rejected, 0, null, report, CancellationToken.None);
-                    return 0;
-                }, CancellationToken.None);
-            }
-            catch { /* the original error matters more */ }
+            var report = e is RowErrorsException rows ? string.Join("\n", rows.Errors.Select(x => x.Message)) : null;
+            await DiscardAsync(written, actor, dataset, depositId, schema.Name, started, rowsRead, rejected, e, report);
             throw;
         }
+        finally
+        {
+            _running.TryRemove(depositId, out _);
+        }
+    }
+
+    /// <summary>
+    /// A deposit that failed: its objects are deleted (none is in a manifest), the refusal is recorded with its audit
+    /// event, and a domain error is given the deposit's id. <paramref name="redact"/> rewrites what is recorded (the
+    /// caller's answer keeps the file names it sent; the catalogue and the audit log do not).
+    /// </summary>
+    private async Task DiscardAsync(IEnumerable<string> written, string actor, string dataset, string depositId, string table, DateTimeOffset started,
+        long read, long rejected, Exception e, string? report = null, Func<string, string>? redact = null)
+    {
+        redact ??= text => text;
+        foreach (var o in written)
+            try { await hub.Objects.DeleteAsync(o, CancellationToken.None); } catch { /* best effort: unreferenced by any manifest, swept later */ }
+        var reason = e is HygieException h ? h.Message : e is OperationCanceledException or IOException ? "the upload was interrupted" : "internal error";
+        if (e is HygieException he) he.Extensions["deposit"] = depositId;
+        try
+        {
+            var entry = new AuditEntry(actor, "dataset.deposit", $"dataset:{dataset}", AuditOutcome.Failed, redact(reason),
+                new Dictionary<string, string> { ["deposit"] = depositId, ["table"] = table });
+            await hub.Audit.CommitWithAsync([entry], async (c, tx) =>
+            {
+                await RecordDepositAsync(c, tx, depositId, dataset, table, actor, started, "refused", read, 0, rejected, 0, null, redact(report ?? reason), CancellationToken.None);
+                return 0;
+            }, CancellationToken.None);
+        }
+        catch { /* the original error matters more */ }
     }
 
     private async Task RecordDepositAsync(DbConnection c, DbTransaction tx, string id, string dataset, string table, string producer, DateTimeOffset started,
@@ -301,37 +344,44 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static readonly string[] DateColumns = ["EXE_SOI_DTD", "ENT_DAT", "BEN_DCD_DTE"];
+    /// <summary>
+    /// The column that places an event in time, to which a permit's data period applies. A table of persons (IR_BEN_R)
+    /// has none: filtering beneficiaries by their death date would drop every living one from a workspace.
+    /// </summary>
+    private static readonly string[] DateColumns = ["EXE_SOI_DTD", "ENT_DAT"];
 
-    // A referential holds one row per person, not events: its death date must not narrow a permit's data period to
-    // the persons who died in it (the living have none).
-    private static readonly string[] Referentials = ["IR_BEN_R"];
-
-    private static async Task UpsertTableAsync(DbConnection c, DbTransaction tx, string dataset, TableSchema schema, BatchDeidentifier plan,
+    private static Task UpsertTableAsync(DbConnection c, DbTransaction tx, string dataset, TableSchema schema, BatchDeidentifier plan,
         long rows, long persons, CancellationToken ct)
+    {
+        var fields = plan.OutputSchema.Fields;
+        var dateColumn = DateColumns.FirstOrDefault(d => fields.Any(f => string.Equals(f.Name, d, StringComparison.OrdinalIgnoreCase) && f.Type == FieldType.Date));
+        return UpsertCatalogTableAsync(c, tx, dataset, schema.Name, schema.Title, fields,
+            f => string.Equals(f.Name, dateColumn, StringComparison.OrdinalIgnoreCase), rows, persons, ct);
+    }
+
+    /// <summary>Adds a deposit's rows and persons to a catalogue table, creating it with its columns on first deposit.</summary>
+    private static async Task UpsertCatalogTableAsync(DbConnection c, DbTransaction tx, string dataset, string table, string? title,
+        IReadOnlyList<FieldSchema> fields, Func<FieldSchema, bool> isDate, long rows, long persons, CancellationToken ct)
     {
         bool exists;
         await using (var find = c.Command("SELECT rows_count FROM ing_tables WHERE dataset = @d AND name = @t", tx))
         {
-            find.AddParameter("d", dataset).AddParameter("t", schema.Name);
+            find.AddParameter("d", dataset).AddParameter("t", table);
             exists = await find.ExecuteScalarAsync(ct) is not null;
         }
         if (exists)
         {
             await using var up = c.Command("UPDATE ing_tables SET rows_count = rows_count + @r, persons = persons + @p WHERE dataset = @d AND name = @t", tx);
-            up.AddParameter("r", rows).AddParameter("p", persons).AddParameter("d", dataset).AddParameter("t", schema.Name);
+            up.AddParameter("r", rows).AddParameter("p", persons).AddParameter("d", dataset).AddParameter("t", table);
             await up.ExecuteNonQueryAsync(ct);
             return;
         }
         await using (var ins = c.Command("INSERT INTO ing_tables (dataset, name, description, rows_count, persons) VALUES (@d, @t, @desc, @r, @p)", tx))
         {
-            ins.AddParameter("d", dataset).AddParameter("t", schema.Name).AddParameter("desc", string.IsNullOrEmpty(schema.Title) ? null : schema.Title)
+            ins.AddParameter("d", dataset).AddParameter("t", table).AddParameter("desc", string.IsNullOrEmpty(title) ? null : title)
                 .AddParameter("r", rows).AddParameter("p", persons);
             await ins.ExecuteNonQueryAsync(ct);
         }
-        var fields = plan.OutputSchema.Fields;
-        var dateColumn = Referentials.Contains(schema.Name, StringComparer.OrdinalIgnoreCase) ? null
-            : DateColumns.FirstOrDefault(d => fields.Any(f => string.Equals(f.Name, d, StringComparison.OrdinalIgnoreCase) && f.Type == FieldType.Date));
         for (var i = 0; i < fields.Count; i++)
         {
             var f = fields[i];
@@ -339,11 +389,30 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
                 INSERT INTO ing_columns (dataset, table_name, ordinal, name, type, description, is_person, is_date)
                 VALUES (@d, @t, @o, @n, @ty, @desc, @ip, @id)
                 """, tx);
-            col.AddParameter("d", dataset).AddParameter("t", schema.Name).AddParameter("o", i).AddParameter("n", f.Name)
+            col.AddParameter("d", dataset).AddParameter("t", table).AddParameter("o", i).AddParameter("n", f.Name)
                 .AddParameter("ty", f.Type.ToSchemaName()).AddParameter("desc", string.IsNullOrEmpty(f.Description) ? null : f.Description)
                 .AddParameter("ip", f.Name == BatchDeidentifier.PersonIdColumn ? 1 : 0)
-                .AddParameter("id", string.Equals(f.Name, dateColumn, StringComparison.OrdinalIgnoreCase) ? 1 : 0);
+                .AddParameter("id", isDate(f) ? 1 : 0);
             await col.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    /// <summary>
+    /// Every deposit of a table stores the same columns, so that a workspace reads all its parts alike: a deposit whose
+    /// columns (a producer's schema, or a profile that changed) differ from the catalogue's is refused, naming them.
+    /// </summary>
+    private async Task EnsureSameColumnsAsync(string dataset, string table, TableSchema output, CancellationToken ct)
+    {
+        var existing = (await FindAsync(dataset, ct))?.Table(table);
+        if (existing is null) return;
+        var have = existing.Columns.Select(c => $"{c.Name}:{c.Type}").ToList();
+        var want = output.Fields.Select(f => $"{f.Name}:{f.Type.ToSchemaName()}").ToList();
+        if (have.SequenceEqual(want, StringComparer.OrdinalIgnoreCase)) return;
+        var missing = have.Except(want, StringComparer.OrdinalIgnoreCase).ToList();
+        var extra = want.Except(have, StringComparer.OrdinalIgnoreCase).ToList();
+        throw new ValidationFailedException(
+            $"table {table} of {dataset} already holds other columns: this deposit {(missing.Count > 0 ? "lacks " + string.Join(", ", missing) : "")}" +
+            $"{(missing.Count > 0 && extra.Count > 0 ? " and " : "")}{(extra.Count > 0 ? "adds " + string.Join(", ", extra) : "")}" +
+            $"{(missing.Count == 0 && extra.Count == 0 ? "orders them differently" : "")}", "schema", "schema-mismatch");
     }
 }

@@ -66,5 +66,7 @@ public static class DepositSchema
             );
             CREATE INDEX ing_parts_table ON ing_parts (dataset, table_name, seq);
             """),
+        new("ingest.datasets", 2, "a dataset's own de-identification profile (null: the hub's default for its kind)",
+            "ALTER TABLE ing_datasets ADD COLUMN profile TEXT;"),
     ];
 }

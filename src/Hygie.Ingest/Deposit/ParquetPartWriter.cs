@@ -14,12 +14,14 @@ public sealed class ParquetPartWriter : IAsyncDisposable
     private readonly ParquetWriter _writer;
     private readonly DataField[] _fields;
     private readonly bool _hasPerson;
+    private readonly FieldType[] _types;
 
-    private ParquetPartWriter(ParquetWriter writer, DataField[] fields, bool hasPerson)
+    private ParquetPartWriter(ParquetWriter writer, DataField[] fields, bool hasPerson, FieldType[] types)
     {
         _writer = writer;
         _fields = fields;
         _hasPerson = hasPerson;
+        _types = types;
     }
 
     public static ParquetSchema SchemaOf(TableSchema output) =>
@@ -40,7 +42,44 @@ public sealed class ParquetPartWriter : IAsyncDisposable
     {
         var schema = SchemaOf(output);
         var writer = await ParquetWriter.CreateAsync(schema, stream, null, false, ct);
-        return new ParquetPartWriter(writer, schema.DataFields, hasPerson);
+        return new ParquetPartWriter(writer, schema.DataFields, hasPerson, [.. output.Fields.Select(f => f.Type)]);
+    }
+
+    /// <summary>
+    /// Writes rows as one row group: each row holds one value per field of the output schema, in order (null, or a
+    /// <c>string</c>, <c>long</c>, <c>double</c>, <c>bool</c>, <c>DateOnly</c>, <c>DateTime</c>, <c>int</c> as the
+    /// field's type says). The FHIR deposit's path, whose rows come from view definitions.
+    /// </summary>
+    public async Task WriteRowsAsync(IReadOnlyList<object?[]> rows, CancellationToken ct)
+    {
+        using var rg = _writer.CreateRowGroup();
+        for (var c = 0; c < _fields.Length; c++)
+        {
+            var field = _fields[c];
+            switch (_types[c])
+            {
+                case FieldType.Integer: await rg.WriteAsync<long>(field, Column<long>(rows, c), null, null, ct); break;
+                case FieldType.Number: await rg.WriteAsync<double>(field, Column<double>(rows, c), null, null, ct); break;
+                case FieldType.Boolean: await rg.WriteAsync<bool>(field, Column<bool>(rows, c), null, null, ct); break;
+                case FieldType.Date: await rg.WriteAsync<DateOnly>(field, Column<DateOnly>(rows, c), null, null, ct); break;
+                case FieldType.DateTime: await rg.WriteAsync<DateTime>(field, Column<DateTime>(rows, c), null, null, ct); break;
+                case FieldType.Year or FieldType.YearMonth or FieldType.Month: await rg.WriteAsync<int>(field, Column<int>(rows, c), null, null, ct); break;
+                default:
+                {
+                    var values = new string?[rows.Count];
+                    for (var i = 0; i < values.Length; i++) values[i] = (string?)rows[i][c];
+                    await rg.WriteAsync(field, values!, null);
+                    break;
+                }
+            }
+        }
+    }
+
+    private static T?[] Column<T>(IReadOnlyList<object?[]> rows, int c) where T : struct
+    {
+        var values = new T?[rows.Count];
+        for (var i = 0; i < values.Length; i++) values[i] = (T?)rows[i][c];
+        return values;
     }
 
     // Scratch arrays reused from batch to batch: the writer takes non-null values and definition levels (1 set,

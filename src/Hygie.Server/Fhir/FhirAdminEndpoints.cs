@@ -49,12 +49,11 @@ public static class FhirAdminEndpoints
             return Results.NoContent();
         });
 
+        // The deposit pipeline (Hygie.Ingest, the deposit module) answers this route; a host without it has no such route.
+        if (app.ServiceProvider.GetService<IFhirExportDeposit>() is null) return;
         api.MapPost("/{tenant}/deposits", async (string tenant, DepositRequest request, HttpContext http, FhirStore store, CancellationToken ct) =>
         {
-            var depositor = http.RequestServices.GetService<IFhirExportDeposit>();
-            if (depositor is null)
-                return Results.Problem(statusCode: 501, type: ProblemTypes.Uri("deposit-unavailable"), title: "Deposit pipeline not installed",
-                    detail: "this hub has no deposit pipeline (Hygie.Ingest) to pseudonymize FHIR exports into a dataset yet; nothing was exported");
+            var depositor = http.RequestServices.GetRequiredService<IFhirExportDeposit>();
             if (string.IsNullOrWhiteSpace(request.Dataset)) throw new ValidationFailedException("name the dataset to deposit into", "dataset");
             var actor = http.User.SubjectOf();
             var ctx = new FhirRequestContext(await store.OpenTenantAsync(tenant, ct), new FhirCaller(actor, tenant, new SmartScopes(["system/*.read"])),
@@ -64,9 +63,26 @@ public static class FhirAdminEndpoints
             if (request.Since is not null) query.Add(new("_since", request.Since.Value.ToString("O")));
             var job = await store.Exports.KickOffAsync(ctx, "system", null, query, $"deposit:{request.Dataset}", ct);
             await store.Exports.RunAsync(job, ct);
+            await CompletedAsync(store, job, ct);
             var deposit = await depositor.DepositAsync(tenant, request.Dataset!, store.Exports.ReadResourcesAsync(job, actor, ct), actor, ct);
-            return Results.Accepted(value: new { export = job, deposit });
+            return Results.Created($"/api/datasets/{request.Dataset}", new { export = job, deposit, dataset = request.Dataset });
         });
+    }
+
+    /// <summary>
+    /// The export worker may have picked the job up first (kick-off wakes it), in which case <c>RunAsync</c> returned at
+    /// once: wait for whichever run has it to finish.
+    /// </summary>
+    private static async Task CompletedAsync(FhirStore store, string job, CancellationToken ct)
+    {
+        while (true)
+        {
+            var state = await store.Exports.FindAsync(job, ct) ?? throw new HubStateException($"export {job} disappeared", "export-missing");
+            if (state.Status == "completed") return;
+            if (state.Status is "failed" or "cancelled")
+                throw new HubStateException($"the export of the tenant {state.Status}: {state.Error ?? "no reason given"}; nothing was deposited", "export-failed");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+        }
     }
 
     private static object View(Tenant t, HttpContext http) => new

@@ -29,6 +29,27 @@ public sealed class SealedObjectStore(IObjectStore objects, KeyRing keys)
         return new SealedObjectInfo(objectId, dataKeyId, plain, cipher, digest);
     }
 
+    /// <summary>
+    /// Opens a sealed write into object <paramref name="objectId"/> under data key <paramref name="dataKeyId"/>, for callers
+    /// that fill several objects at once (a FHIR deposit writes one object per resource type and table). The object
+    /// appears only when <see cref="SealedObjectWriter.CommitAsync"/> succeeds; disposing the writer before discards it.
+    /// </summary>
+    public async Task<SealedObjectWriter> OpenWriteAsync(string objectId, string dataKeyId, int chunkSize = SealedFormat.DefaultChunkSize, CancellationToken ct = default)
+    {
+        var key = await keys.GetAsync(dataKeyId, ct);
+        var target = await objects.OpenWriteAsync(objectId, ct);
+        try
+        {
+            var buffered = new BufferedStream(target, Math.Min(chunkSize + SealedFormat.TagSize, 1 << 20));
+            return new SealedObjectWriter(target, buffered, new SealingStream(buffered, objectId, dataKeyId, key, chunkSize), objectId, dataKeyId);
+        }
+        catch
+        {
+            await target.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Opens a sealed object for reading; the data key is the one its header names.</summary>
     public async Task<UnsealingStream> OpenReadAsync(string objectId, CancellationToken ct = default)
     {
