@@ -58,10 +58,13 @@ public sealed class KeyRing(IMetadataStore store, IKeyVault vault, TimeProvider 
         return id;
     }
 
-    /// <summary>The key in clear, in memory only; refused once destroyed.</summary>
+    /// <summary>
+    /// The key in clear, in memory only; refused once destroyed. The caller gets its own copy, which it may (and should)
+    /// zero when done: the cached key stays intact for the next caller.
+    /// </summary>
     public async Task<byte[]> GetAsync(string id, CancellationToken ct = default)
     {
-        if (_cache.TryGetValue(id, out var cached)) return cached;
+        if (_cache.TryGetValue(id, out var cached)) return (byte[])cached.Clone();
         await using var connection = await store.OpenConnectionAsync(ct);
         await using var cmd = connection.Command("SELECT root_key_id, wrapped, destroyed_at FROM keys WHERE id = @id");
         cmd.AddParameter("id", id);
@@ -71,7 +74,7 @@ public sealed class KeyRing(IMetadataStore store, IKeyVault vault, TimeProvider 
         if (!reader.IsDBNull(2))
             throw new KeyDestroyedException(id, reader.GetString(2));
         var key = vault.UnwrapKey((byte[])reader.GetValue(1), Context(id), reader.GetString(0));
-        return _cache.GetOrAdd(id, key);
+        return (byte[])_cache.GetOrAdd(id, key).Clone();
     }
 
     /// <summary>The live key of a purpose and owner (e.g. the linkage key of the hub), created on first use.</summary>
