@@ -34,6 +34,11 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
 
     public void WriteJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
+    /// <summary>One JSON object on one line: for a long-running verb that reports as it goes (a stream of JSON lines).</summary>
+    public void WriteJsonLine<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, JsonLineOptions));
+
+    private static readonly JsonSerializerOptions JsonLineOptions = new(JsonOptions) { WriteIndented = false };
+
     public void Table(string[] headers, IEnumerable<string?[]> rows)
     {
         var table = new Table().Border(TableBorder.Rounded);

@@ -121,4 +121,32 @@ public partial class DemoServeTests
             Assert.Equal(claimRows, tables["ER_PRS_F"].GetProperty("rows").GetInt64());
         }
     }
+
+    [Fact]
+    public async Task Serve_demo_on_a_busy_port_fails_before_creating_a_hub()
+    {
+        using var dir = new TempDirectory("hygie-demo");
+        var data = dir.Combine("data");
+        using var other = new TcpListener(IPAddress.Loopback, 0);
+        other.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)other.LocalEndpoint).Port}";
+        var run = await CliRunner.RunAsync("serve", "--demo", "--data", data, "--urls", url);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"cannot listen on {url}: the address is already in use", run.Error);
+        Assert.False(Directory.Exists(data) && Directory.EnumerateFileSystemEntries(data).Any(), "nothing is created in the data directory");
+    }
+
+    [Fact]
+    public async Task Serve_json_says_where_it_listens_as_json()
+    {
+        using var dir = new TempDirectory("hygie-serve");
+        var data = dir.Combine("data");
+        Assert.Equal(0, (await CliRunner.RunAsync("init", "--data", data)).ExitCode);
+        var url = $"http://127.0.0.1:{FreePort()}";
+        using var serve = HygieProcess.Start("serve", "--data", data, "--urls", url, "--json");
+        Assert.True(await serve.WaitUntilAsync(() => serve.Out.Contains("\"listening\"", StringComparison.Ordinal), TimeSpan.FromMinutes(1)), serve.Error);
+        using var line = JsonDocument.Parse(serve.Out.Split('\n').First(l => l.Contains("\"listening\"", StringComparison.Ordinal)));
+        Assert.Equal(url, line.RootElement.GetProperty("listening")[0].GetString());
+        Assert.Equal(Path.GetFullPath(data), line.RootElement.GetProperty("dataDirectory").GetString());
+    }
 }

@@ -58,7 +58,7 @@ public sealed class FhirDepositKillTests
         if (OperatingSystem.IsWindows()) return; // SIGKILL: POSIX
         using var dir = new TempDirectory();
         var data = dir.Combine("hub");
-        var init = await CliRunner.RunAsync("init", "--data", data, "--json");
+        var init = await CliRunner.RunAsync(["init", "--data", data, "--json", .. OperationsCliTests.Qualified]);
         Assert.True(init.ExitCode == 0, init.Error);
         var operatorToken = JsonDocument.Parse(init.Out).RootElement.GetProperty("operatorToken").GetString()!;
         var url = $"http://127.0.0.1:{FreePort()}";

@@ -23,8 +23,8 @@ public class FhirExportDepositTests
         await using var server = await RunningServer.StartAsync();
         var op = server.Operator();
         await Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/fhir/tenants", new { name = "clinic-a" }));
-        var token = (await Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/fhir/tenants/clinic-a/tokens", new { scopes = new[] { "user/*.*" } })))
-            .GetProperty("token").GetString()!;
+        var token = (await Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/tokens", new { tenant = "clinic-a", scopes = new[] { "user/*.*" } })))
+            .GetProperty("secret").GetString()!;
         using var app = server.Client(token);
         var bundles = FhirFiles.SyntheaBundles[..3];
         foreach (var bundle in bundles)

@@ -54,8 +54,8 @@ public sealed class MoveToProductionTests
             rows = await CountAsync(server, alice);
 
             await ServerSession.Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/fhir/tenants", new { name = "chu-lyon" }));
-            var app = (await ServerSession.Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/fhir/tenants/chu-lyon/tokens", new { scopes = new[] { "user/*.*" } })))
-                .GetProperty("token").GetString()!;
+            var app = (await ServerSession.Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/tokens", new { tenant = "chu-lyon", scopes = new[] { "user/*.*" } })))
+                .GetProperty("secret").GetString()!;
             var bundleFile = Directory.EnumerateFiles(TestData.PathOf("fhir-synthea-r4"), "*.json").OrderBy(f => new FileInfo(f).Length).First();
             var bundle = new ByteArrayContent(await File.ReadAllBytesAsync(bundleFile));
             bundle.Headers.ContentType = MediaTypeHeaderValue.Parse("application/fhir+json");
@@ -88,8 +88,8 @@ public sealed class MoveToProductionTests
         await using (var server = await ServerSession.StartAsync(there, token.Secret))
         {
             Assert.Equal(rows, await CountAsync(server, alice));
-            var app = (await ServerSession.Expect(HttpStatusCode.Created, await server.Operator().PostAsJsonAsync("/api/fhir/tenants/chu-lyon/tokens", new { scopes = new[] { "user/*.*" } })))
-                .GetProperty("token").GetString()!;
+            var app = (await ServerSession.Expect(HttpStatusCode.Created, await server.Operator().PostAsJsonAsync("/api/tokens", new { tenant = "chu-lyon", scopes = new[] { "user/*.*" } })))
+                .GetProperty("secret").GetString()!;
             using var fhir = server.Client(app);
             var found = await ServerSession.Expect(HttpStatusCode.OK, await fhir.GetAsync("/fhir/chu-lyon/Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|2345678901234"));
             Assert.Equal(1, found.GetProperty("total").GetInt32());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -27,7 +28,9 @@ public sealed class ServerSession : IAsyncDisposable
 
     public static async Task<ServerSession> StartAsync(Hub hub, string operatorToken)
     {
-        var app = HygieServer.Build(hub, new ServerOptions { Urls = "http://127.0.0.1:0" }, HubModules.All);
+        // the webhook receivers of these tests listen on loopback, which a hub refuses unless its operator allows it
+        var app = HygieServer.Build(hub, new ServerOptions { Urls = "http://127.0.0.1:0" }, HubModules.All,
+            b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Hygie:Fhir:Subscriptions:AllowPrivateNetworks"] = "true" }));
         await app.StartAsync();
         return new ServerSession(hub, app, operatorToken);
     }

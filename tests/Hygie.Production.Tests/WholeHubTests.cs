@@ -201,8 +201,8 @@ public sealed class WholeHubTests : IAsyncLifetime
     {
         using var op = _server.Operator();
         await Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/fhir/tenants", new { name = "chu-lyon", nameSearch = true }));
-        var app = (await Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/fhir/tenants/chu-lyon/tokens", new { scopes = new[] { "user/*.*" } })))
-            .GetProperty("token").GetString()!;
+        var app = (await Expect(HttpStatusCode.Created, await op.PostAsJsonAsync("/api/tokens", new { tenant = "chu-lyon", scopes = new[] { "user/*.*" } })))
+            .GetProperty("secret").GetString()!;
         await Expect(HttpStatusCode.Created, await op.PostAsync("/api/fhir/tenants/chu-lyon/alert-rules", new StringContent(
             """{"id":"tachycardia","name":"Heart rate above 120","code":{"system":"http://loinc.org","code":"8867-4"},"condition":{"type":"above","threshold":120,"unit":"/min"},"severity":"high"}""",
             Encoding.UTF8, "application/json")));

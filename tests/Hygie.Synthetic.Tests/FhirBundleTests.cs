@@ -7,7 +7,6 @@ using Hygie.Fhir;
 using Hygie.Fhir.Rest;
 using Hygie.Synthetic.Cohort;
 using Hygie.Synthetic.Fhir;
-using Hygie.Storage.Locations;
 using Hygie.Testing;
 
 namespace Hygie.Synthetic.Tests;
@@ -21,7 +20,7 @@ public sealed class FhirBundleTests
     {
         var bundles = new PatientBundles(new SyntheticCohort(Options)).Take(30).ToList();
         Assert.Equal(30, bundles.Count);
-        await using var hub = await TestHub.CreateAsync(migrations: FhirSchema.Migrations, site: new HubSite("Test host", "FR", "eu-only", ["HDS"]));
+        await using var hub = await TestHub.CreateAsync(migrations: FhirSchema.Migrations);
         var store = new FhirStore(hub.Hub);
         await store.Tenants.CreateAsync("clinic", nameSearch: false, "operator");
         var ctx = new FhirRequestContext(await store.OpenTenantAsync("clinic"), new FhirCaller("loader", "clinic", new SmartScopes(["system/*.*"])),

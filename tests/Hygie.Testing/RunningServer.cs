@@ -20,7 +20,7 @@ public sealed class RunningServer : IAsyncDisposable
     public Uri BaseAddress { get; }
 
     /// <param name="options">server options (e.g. an OIDC provider); the address is always a free loopback port.</param>
-    /// <param name="site">where the hub's stores are declared to be (default unknown); <paramref name="policy"/> the placement policy (default policy).</param>
+    /// <param name="site">where the hub's stores are declared to be (default <see cref="TestHub.QualifiedSite"/>); <paramref name="policy"/> the placement policy (default policy).</param>
     public static async Task<RunningServer> StartAsync(TimeProvider? clock = null, IReadOnlyList<IHubModule>? modules = null, ServerOptions? options = null,
         Storage.Locations.HubSite? site = null, Storage.Locations.PolicyDocument? policy = null)
     {

@@ -40,11 +40,14 @@ public static class InitCommand
         }
     }
 
-    public static void Report(CliConsole console, bool json, Hub hub, string operatorToken)
+    /// <param name="jsonLine">as one line of a JSON lines stream (<c>serve --json</c>) rather than an indented document.</param>
+    public static void Report(CliConsole console, bool json, Hub hub, string operatorToken, bool jsonLine = false)
     {
         if (json)
         {
-            console.WriteJson(new { hubId = hub.HubId, dataDirectory = hub.DataDirectory, operatorToken });
+            var report = new { hubId = hub.HubId, dataDirectory = hub.DataDirectory, operatorToken };
+            if (jsonLine) console.WriteJsonLine(report);
+            else console.WriteJson(report);
             return;
         }
         console.Line($"Created hub {hub.HubId} in {hub.DataDirectory}");

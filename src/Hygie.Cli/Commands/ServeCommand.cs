@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
 using Hygie.Cli.Demo;
 using Hygie.Core.Errors;
 using Hygie.Server;
@@ -24,6 +26,11 @@ public static class ServeCommand
         command.SetHandler(console, async (parse, ct) =>
         {
             var data = parse.GetValue(g.Data)!;
+            var json = parse.GetValue(g.Json);
+            var listen = parse.GetValue(urls)!;
+            // before anything is created or filled: a busy port would otherwise leave a new demo hub that never served
+            if (BusyAddress(listen) is { } busy)
+                return console.Fail($"cannot listen on {busy}: the address is already in use (stop the other process or pass --urls)");
             var options = new HubOpenOptions { Migrations = ServedModules.Migrations };
             Hub hub;
             var created = false;
@@ -31,7 +38,7 @@ public static class ServeCommand
             {
                 // A demo hub runs on this machine whatever its qualifications: a development policy, labelled as such.
                 (hub, var token) = await Hub.InitAsync(data, options with { Policy = Storage.Locations.PolicyDocument.DevelopmentPolicy }, ct);
-                InitCommand.Report(console, false, hub, token.Secret);
+                InitCommand.Report(console, json, hub, token.Secret, jsonLine: true);
                 created = true;
             }
             else
@@ -46,7 +53,7 @@ public static class ServeCommand
                 // A server killed mid-write (a deposit's upload) leaves temporary files that no one else writes: the lock
                 // says this server is the store's only writer now.
                 if (hub.Objects is Storage.Objects.FileObjectStore files) files.RemoveAbandonedWrites();
-                var serverOptions = new ServerOptions { Urls = parse.GetValue(urls)!, Oidc = OidcSettings(), AccessCountry = AccessCountrySettings() };
+                var serverOptions = new ServerOptions { Urls = listen, Oidc = OidcSettings(), AccessCountry = AccessCountrySettings() };
                 await using var app = HygieServer.Build(hub, serverOptions, ServedModules.All);
                 if (created)
                 {
@@ -60,7 +67,7 @@ public static class ServeCommand
                     {
                         throw new CliException($"the demo hub in {hub.DataDirectory} was created but its demo data failed: {e.Message} (remove the directory and run 'serve --demo' again)");
                     }
-                    Print(console, parse.GetValue(g.Json), report);
+                    Print(console, json, report);
                 }
                 try
                 {
@@ -70,7 +77,8 @@ public static class ServeCommand
                 {
                     return console.Fail($"cannot listen on {serverOptions.Urls}: the address is already in use (stop the other process or pass --urls)");
                 }
-                console.Line($"Hygie {hub.HubId} listening on {string.Join(", ", app.Urls)} (data: {hub.DataDirectory})");
+                if (json) console.WriteJsonLine(new { hubId = hub.HubId, listening = app.Urls, dataDirectory = hub.DataDirectory });
+                else console.Line($"Hygie {hub.HubId} listening on {string.Join(", ", app.Urls)} (data: {hub.DataDirectory})");
                 await app.WaitForShutdownAsync(ct);
             }
             return HygieCli.Ok;
@@ -78,11 +86,34 @@ public static class ServeCommand
         return command;
     }
 
+    /// <summary>The first of <paramref name="urls"/> (';'-separated) whose address and port another process already holds.</summary>
+    private static string? BusyAddress(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Port == 0) continue;
+            var address = uri.Host is "localhost" ? IPAddress.Loopback
+                : uri.Host is "*" or "+" or "0.0.0.0" ? IPAddress.Any
+                : IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip : null;
+            if (address is null) continue; // a host name: Kestrel resolves and reports it
+            try
+            {
+                using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(address, uri.Port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                return url;
+            }
+        }
+        return null;
+    }
+
     private static void Print(CliConsole console, bool json, DemoReport r)
     {
         if (json)
         {
-            console.WriteJson(new
+            console.WriteJsonLine(new
             {
                 demo = new
                 {

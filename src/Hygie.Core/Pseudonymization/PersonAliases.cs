@@ -35,4 +35,26 @@ public sealed class PersonAliases
     }
 
     public IEnumerable<KeyValuePair<string, string>> Links => _personOf;
+
+    /// <summary>
+    /// The person behind a pseudonym, following links: a deposit may link an alias to a pseudonym that another deposit
+    /// linked further (BEN_NIR_ANO → BEN_IDT_ANO in KI_CCI_R, BEN_IDT_ANO → BEN_NIR_PSA in IR_BEN_R). Bounded, so a cycle
+    /// (two deposits linking two aliases to each other) ends instead of looping.
+    /// </summary>
+    public string PersonOf(string pseudonym)
+    {
+        var current = pseudonym;
+        for (var hop = 0; hop < 8 && _personOf.TryGetValue(current, out var next) && next != pseudonym; hop++) current = next;
+        return current;
+    }
+
+    /// <summary>Every pseudonym that stands for one of <paramref name="persons"/> (the persons themselves and their aliases).</summary>
+    public HashSet<string> PseudonymsOf(IEnumerable<string> persons)
+    {
+        var wanted = persons.Select(PersonOf).ToHashSet(StringComparer.Ordinal);
+        var all = new HashSet<string>(wanted, StringComparer.Ordinal);
+        foreach (var alias in _personOf.Keys)
+            if (wanted.Contains(PersonOf(alias))) all.Add(alias);
+        return all;
+    }
 }

@@ -46,6 +46,7 @@ public sealed partial class DatasetService
         var row = await RowAsync(dataset, ct) ?? throw new NotFoundException($"no dataset {dataset}", "unknown-dataset");
         if (row.Description.Kind != "fhir")
             throw new ValidationFailedException($"dataset {dataset} is {row.Description.Kind}: FHIR resources go to a fhir dataset", "dataset", "wrong-kind");
+        await EnsurePlacementAsync(actor, dataset, row.Description.Classification, "depositing", ct);
         var depositId = NewDepositId();
         await SweepOnceAsync(dataset, ct);
         _running[depositId] = 0;
@@ -82,6 +83,7 @@ public sealed partial class DatasetService
                 foreach (var table in outcome.Tables)
                     foreach (var part in table.Parts) await InsertPartAsync(c, tx, dataset, table.View.Name, part, ct);
                 foreach (var resources in outcome.Resources) await InsertPartAsync(c, tx, dataset, FhirResourcesTable(resources.Type), resources.Part, ct);
+                await SaveLinksAsync(c, tx, outcome.Links, depositId, ct);
                 foreach (var table in outcome.Tables.Where(t => t.Rows > 0))
                     await UpsertCatalogTableAsync(c, tx, dataset, table.View.Name, table.View.Title, table.Schema.Fields,
                         f => table.View.Columns.Any(col => col.IsDate && col.Name == f.Name), table.Rows, table.Persons, ct);

@@ -42,6 +42,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         if (string.IsNullOrEmpty(classification)) throw new ValidationFailedException("give the dataset's classification", "classification");
         var profile = ProfileText(kind, request.Profile);
         if (await FindAsync(name, ct) is not null) throw new ConflictException($"dataset {name} exists", "dataset-exists");
+        await EnsurePlacementAsync(actor, name, classification, "creating a dataset", ct);
         var now = hub.Clock.GetUtcNow();
         var entry = new AuditEntry(actor, "dataset.create", $"dataset:{name}", AuditOutcome.Success, null,
             new Dictionary<string, string> { ["kind"] = kind, ["classification"] = classification });
@@ -179,6 +180,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
     {
         var row = await RowAsync(dataset, ct) ?? throw new NotFoundException($"no dataset {dataset}", "unknown-dataset");
         if (row.Description.Kind != "snds") throw new ValidationFailedException($"dataset {dataset} is {row.Description.Kind}: SNDS tables go to an snds dataset", "dataset", "wrong-kind");
+        await EnsurePlacementAsync(actor, dataset, row.Description.Classification, "depositing", ct);
         var table = (request.Table ?? "").Trim();
         TableSchema schema;
         if (request.Schema is { } given)
@@ -213,7 +215,8 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
                 OnError = request.Quarantine ? RowErrorMode.Quarantine : RowErrorMode.Fail,
             }, leaveOpen: true);
             await reader.ReadHeaderAsync(ct);
-            var plan = new BatchDeidentifier(schema, reader.Header, profile, pseudonymizer, new PersonAliases(), shifter, fileName);
+            var links = new PersonAliases();
+            var plan = new BatchDeidentifier(schema, reader.Header, profile, pseudonymizer, links, shifter, fileName);
             await EnsureSameColumnsAsync(dataset, schema.Name, plan.OutputSchema, ct);
             await using var batches = new BatchReadAhead(reader, ct: ct); // parsing overlaps with de-identifying and writing
             var pending = await batches.ReadBatchAsync(ct);
@@ -288,6 +291,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
                     await cmd.ExecuteNonQueryAsync(ct);
                 }
                 await UpsertTableAsync(c, tx, dataset, schema, plan, stored, persons.Count, ct);
+                await SaveLinksAsync(c, tx, links, depositId, ct);
                 return 0;
             }, ct);
             return report;

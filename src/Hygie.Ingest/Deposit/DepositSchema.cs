@@ -68,5 +68,13 @@ public static class DepositSchema
             """),
         new("ingest.datasets", 2, "a dataset's own de-identification profile (null: the hub's default for its kind)",
             "ALTER TABLE ing_datasets ADD COLUMN profile TEXT;"),
+        new("ingest.datasets", 3, "links between the hub pseudonyms of one person's identifiers (pseudonyms only)",
+            """
+            CREATE TABLE ing_person_links (
+                alias TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL,
+                deposit_id TEXT NOT NULL
+            );
+            """),
     ];
 }

@@ -55,6 +55,7 @@ internal sealed class FhirDeposit : IAsyncDisposable
     private readonly Dictionary<UInt128, Seen> _seen = [];
     private readonly Dictionary<UInt128, Target> _fullUrls = [];
     private readonly Dictionary<UInt128, string> _patients = [];
+    private readonly PersonAliases _links = new();
     private readonly Dictionary<(bool Urn, UInt128 Key), Pending> _pending = [];
     private readonly List<string> _files = [];
     private SealedObjectWriter? _staging;
@@ -212,6 +213,7 @@ internal sealed class FhirDeposit : IAsyncDisposable
     {
         PersonIdentifier? best = null;
         var bestPriority = int.MaxValue;
+        var others = new List<PersonIdentifier>();
         for (var i = 0; i < patient.Identifier.Count; i++)
         {
             var identifier = patient.Identifier[i];
@@ -233,9 +235,15 @@ internal sealed class FhirDeposit : IAsyncDisposable
                 catch (ValidationFailedException e) { throw new FhirDepositException(location, e.Message, element, "pseudonymization"); }
             }
             var priority = PatientIdentifierSystems.Priority(kind);
+            others.Add(parsed);
             if (priority < bestPriority) (best, bestPriority) = (parsed, priority);
         }
-        return _pseudonymizer.PersonId(best ?? PersonIdentifier.Local(_scope, identity));
+        var person = _pseudonymizer.PersonId(best ?? PersonIdentifier.Local(_scope, identity));
+        // the other identifiers of the same Patient (an INS-NIR beside the SNDS pseudonym) name the same person: an
+        // objection recorded by NIR, or rows deposited under one of them elsewhere, resolve to it
+        foreach (var other in others)
+            if (other != best) _links.Link(_pseudonymizer.PersonId(other), person);
+        return person;
     }
 
     private async Task StageAsync(int fileIndex, FhirLocation location, string? fullUrl, byte[] json, CancellationToken ct)
@@ -272,7 +280,7 @@ internal sealed class FhirDeposit : IAsyncDisposable
         }
         if (_staged == 0) throw new ValidationFailedException($"the deposit holds no resource ({string.Join(", ", _files)})", null, "empty-file");
 
-        var outcome = new FhirDepositOutcome();
+        var outcome = new FhirDepositOutcome { Links = _links };
         var tables = _views.ToDictionary(v => v.Name, v => new TableSink(this, v));
         var ndjson = new Dictionary<string, SealedObjectWriter>(StringComparer.Ordinal);
         var stagingId = _staging!.ObjectId;
@@ -485,6 +493,9 @@ internal sealed class FhirDepositOutcome
     public long Rejected { get; set; }
     public List<IDictionary<string, object?>> RejectedResources { get; } = [];
     public HashSet<string> Persons { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Each Patient's other linkable identifiers (their hub pseudonyms) → the person it was given.</summary>
+    public PersonAliases Links { get; init; } = new();
     public List<StoredFhirResources> Resources { get; } = [];
     public List<StoredFhirTable> Tables { get; } = [];
 }

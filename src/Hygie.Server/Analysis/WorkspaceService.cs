@@ -197,9 +197,13 @@ public sealed class WorkspaceService : IAsyncDisposable
             mapped.Add(new Mapped(granted.Dataset, granted.Table, granted.Columns));
         }
         var key = await _hub.Keys.GetAsync(grant.ProjectKeyId, ct);
-        var pseudonym = Pseudonymizer.ProjectPseudonymizer(key);
+        var projectPseudonym = Pseudonymizer.ProjectPseudonymizer(key);
         Array.Clear(key);
-        var optedOut = grant.ObjectionApplies ? await _optOuts.PseudonymsAsync(ct) : new HashSet<string>();
+        // rows deposited under any of a person's identifiers re-key to one pseudonym, and an objection recorded under
+        // one of them (a NIR) removes the rows deposited under the others (BEN_NIR_PSA, BEN_IDT_ANO)
+        var links = _services.GetService<IPersonLinks>() is { } known ? await known.LoadAsync(ct) : new PersonAliases();
+        Func<string, string> pseudonym = hub => projectPseudonym(links.PersonOf(hub));
+        IReadOnlySet<string> optedOut = grant.ObjectionApplies ? links.PseudonymsOf(await _optOuts.PseudonymsAsync(ct)) : new HashSet<string>();
         using var staging = MemoryStaging.Create();
         var workspace = await Workspace.BuildAsync(specs, pseudonym, optedOut, _limits, staging, ct);
         await _hub.Audit.AppendAsync(new AuditEntry(subject, "analysis.workspace.build", $"project/{grant.Project}", AuditOutcome.Success, null,

@@ -19,6 +19,7 @@ public sealed class DepositModule : IHubModule
         services.AddSingleton(sp => new DatasetService(hub));
         services.AddSingleton<IDatasetCatalog>(sp => sp.GetRequiredService<DatasetService>());
         services.AddSingleton<IDatasetFiles>(sp => sp.GetRequiredService<DatasetService>());
+        services.AddSingleton<IPersonLinks>(sp => sp.GetRequiredService<DatasetService>());
         services.AddSingleton<Hygie.Fhir.Bulk.IFhirExportDeposit>(sp => new FhirExportDeposit(sp.GetRequiredService<DatasetService>()));
     }
 
