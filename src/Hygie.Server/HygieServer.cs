@@ -1,4 +1,5 @@
 using Hygie.Core.Audit;
+using Hygie.Core.Errors;
 using Hygie.Server.Auth;
 using Hygie.Server.Endpoints;
 using Hygie.Server.Modules;
@@ -77,16 +78,29 @@ public static class HygieServer
     /// </summary>
     private static async Task AuditAuthenticatedRequests(HttpContext context, RequestDelegate next)
     {
+        Exception? failure = null;
         try
         {
             await next(context);
+        }
+        catch (Exception e)
+        {
+            // still in flight: the exception handler, further out, writes the problem response after this event
+            failure = e;
+            throw;
         }
         finally
         {
             if (context.User.Identity?.IsAuthenticated == true)
             {
                 var hub = context.RequestServices.GetRequiredService<Hub>();
-                var status = context.Response.StatusCode;
+                var status = failure switch
+                {
+                    null => context.Response.StatusCode,
+                    HygieException e => e.Status,
+                    BadHttpRequestException bad => bad.StatusCode,
+                    _ => 500,
+                };
                 var subject = context.User.SubjectOf();
                 var details = new Dictionary<string, string> { ["status"] = status.ToString(), ["token"] = context.User.FindFirst(HygieClaims.TokenId)?.Value ?? "" };
                 var (country, source) = await context.RequestServices.GetRequiredService<AccessCountrySource>().CountryOfAsync(context, subject);
@@ -95,10 +109,13 @@ public static class HygieServer
                     details["country"] = country;
                     details["countrySource"] = source!;
                 }
+                // a refusal keeps its reason, as the problem response gives it (domain messages never quote identifiers)
+                var reason = failure is HygieException refused ? $"{refused.Code}: {refused.Message}" : null;
+                var outcome = status < 400 ? AuditOutcome.Success
+                    : status is 401 or 403 || failure is HygieException { Status: < 500 } ? AuditOutcome.Refused
+                    : AuditOutcome.Failed;
                 await hub.Audit.AppendAsync(new AuditEntry(
-                    subject, "http.request", $"{context.Request.Method} {context.Request.Path}",
-                    status < 400 ? AuditOutcome.Success : status is 401 or 403 ? AuditOutcome.Refused : AuditOutcome.Failed,
-                    Details: details));
+                    subject, "http.request", $"{context.Request.Method} {context.Request.Path}", outcome, reason, Details: details));
             }
         }
     }

@@ -86,6 +86,21 @@ public sealed class ServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_action_the_hub_refuses_is_audited_with_the_reason_the_operator_was_given()
+    {
+        using var client = _server.Operator();
+        var response = await client.PostAsJsonAsync("/api/users", new { name = "Not A Name!", roles = new[] { "researcher" } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+
+        var events = await _server.Hub.Hub.Audit.QueryAsync(new AuditQuery(Actor: "operator", ActionPrefix: "http.request"));
+        var refused = Assert.Single(events, e => e.Target == "POST /api/users");
+        Assert.Equal("refused", refused.Outcome);
+        Assert.Contains(detail, refused.Entry.Reason);
+        Assert.Equal("400", refused.Entry.Details!["status"]);
+    }
+
+    [Fact]
     public async Task An_unknown_route_is_a_problem_json_404()
     {
         using var client = _server.Client();
