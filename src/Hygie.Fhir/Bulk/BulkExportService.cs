@@ -190,8 +190,7 @@ public sealed class BulkExportService(FhirStore store)
     public async Task RunAsync(string id, CancellationToken ct = default)
     {
         var job = await FindAsync(id, ct) ?? throw FhirException.NotFound($"there is no export job '{id}'");
-        if (job.Status != "queued") return;
-        await SetStatusAsync(id, "running", null, ct);
+        if (job.Status != "queued" || !await ClaimAsync(id, ct)) return;
         try
         {
             await store.EnsurePlacementAllowedAsync($"exporting FHIR data of tenant {job.Tenant}", ct);
@@ -283,6 +282,15 @@ public sealed class BulkExportService(FhirStore store)
         var group = FhirJson.Parse<Group>(stored.Json);
         return group.Member.Select(m => ReferenceParts.Parse(m.Entity?.Reference)).Where(p => p is { IsLocal: true, Type: "Patient" })
             .Select(p => p!.Value.Id!).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Moves a queued job to running, atomically: of two runners (the worker and a direct call), one wins.</summary>
+    private async Task<bool> ClaimAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await store.Hub.Metadata.OpenConnectionAsync(ct);
+        await using var cmd = connection.Command("UPDATE fhir_exports SET status = 'running', error = NULL WHERE id = @id AND status = 'queued'");
+        cmd.AddParameter("id", id);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
     private async Task SetStatusAsync(string id, string status, string? error, CancellationToken ct)
