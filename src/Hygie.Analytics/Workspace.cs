@@ -40,9 +40,9 @@ public sealed class Workspace : IDisposable
         {
             db.Open();
             Execute(db, $"SET memory_limit = '{limits.MemoryLimit}'; SET threads = {limits.Threads}; SET temp_directory = ''; SET preserve_insertion_order = true");
-            // Each distinct hub pseudonym gets the project's; opted-out persons get no row, so the join drops them.
+            // Each distinct hub pseudonym gets the project's; opted-out persons get none (null), so the loads drop them.
             // Uniqueness comes from the way rows are added (only persons not mapped yet): no index to maintain.
-            Execute(db, "CREATE TABLE _person_map (person_id VARCHAR NOT NULL, pseudonym VARCHAR NOT NULL)");
+            Execute(db, "CREATE TABLE _person_map (person_id VARCHAR NOT NULL, pseudonym VARCHAR)");
             foreach (var table in tables) await LoadAsync(db, table, projectPseudonym, optedOut, limits.Threads, staging, ct);
             Execute(db, "DROP TABLE _person_map");
             Lock(db);
@@ -55,16 +55,22 @@ public sealed class Workspace : IDisposable
         }
     }
 
+    /// <summary>The hub pseudonym of rows whose person had no project pseudonym yet when their part was loaded; dropped once the table is loaded.</summary>
+    private const string Pending = "__hygie_pending_person";
+
     /// <summary>
-    /// One pass per part, each staged once: the part's persons not mapped yet get their project pseudonym, then its rows
-    /// of the period go into the table with the hub pseudonym replaced (a join on the map), without a raw copy of the
-    /// table in between.
+    /// One pass per part, each staged once, into the table with the hub pseudonym replaced (a join on the map),
+    /// without a raw copy of the table in between. Only the first part read while the map is still empty is read
+    /// twice (its persons first, which are nearly all the persons of the table); the next ones are read once: their
+    /// rows whose person is not mapped yet keep the hub pseudonym in a pending column, those few persons are then
+    /// mapped and their rows updated (or deleted, for opted-out persons).
     /// </summary>
     private static async Task LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, Func<string, string> projectPseudonym,
         IReadOnlySet<string> optedOut, int threads, MemoryStaging staging, CancellationToken ct)
     {
         var target = Quote(table.Name);
         var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
+        var person = "r." + Quote(StoredColumns.Person);
         var filter = DateFilter(table);
         var created = false;
         // the next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle)
@@ -77,15 +83,34 @@ public sealed class Workspace : IDisposable
                 next = i + 1 < table.Parts.Count ? Stage(table.Parts[i + 1]) : null;
                 var source = $"read_parquet('{staged.Path.Replace("'", "''")}') r";
                 string select;
+                var pending = false;
                 if (table.PersonColumn is null) select = $"SELECT {columns} FROM {source}{filter}";
                 else
                 {
-                    MapNewPersons(db, source, filter, projectPseudonym, optedOut, threads);
-                    select = $"SELECT m.pseudonym AS {Quote(table.PersonColumn)}{(columns.Length > 0 ? ", " + columns : "")} " +
-                             $"FROM {source} JOIN _person_map m ON r.{Quote(StoredColumns.Person)} = m.person_id{filter}";
+                    var where = $"{(filter.Length > 0 ? filter + " AND " : " WHERE ")}{person} IS NOT NULL";
+                    var rest = columns.Length > 0 ? ", " + columns : "";
+                    if (Count(db, "SELECT count(*) FROM _person_map") == 0)
+                    {
+                        MapPersons(db, $"SELECT DISTINCT {person} FROM {source}{where}", projectPseudonym, optedOut, threads);
+                        select = $"SELECT m.pseudonym AS {Quote(table.PersonColumn)}{rest}, NULL::VARCHAR AS {Pending} " +
+                                 $"FROM {source} JOIN _person_map m ON {person} = m.person_id{where} AND m.pseudonym IS NOT NULL";
+                    }
+                    else
+                    {
+                        // rows of opted-out persons (mapped to null) are dropped here; rows of unmapped persons wait
+                        select = $"SELECT m.pseudonym AS {Quote(table.PersonColumn)}{rest}, CASE WHEN m.person_id IS NULL THEN {person} END AS {Pending} " +
+                                 $"FROM {source} LEFT JOIN _person_map m ON {person} = m.person_id{where} AND (m.person_id IS NULL OR m.pseudonym IS NOT NULL)";
+                        pending = true;
+                    }
                 }
                 Execute(db, created ? $"INSERT INTO {target} {select}" : $"CREATE TABLE {target} AS {select}");
                 created = true;
+                if (pending && MapPersons(db, $"SELECT DISTINCT {Pending} FROM {target} WHERE {Pending} IS NOT NULL", projectPseudonym, optedOut, threads) > 0)
+                {
+                    Execute(db, $"UPDATE {target} SET {Quote(table.PersonColumn!)} = m.pseudonym, {Pending} = NULL FROM _person_map m " +
+                                $"WHERE {target}.{Pending} = m.person_id AND m.pseudonym IS NOT NULL");
+                    Execute(db, $"DELETE FROM {target} WHERE {Pending} IS NOT NULL");
+                }
             }
         }
         finally
@@ -93,13 +118,14 @@ public sealed class Workspace : IDisposable
             if (next is not null)
                 try { (await next).Dispose(); } catch { /* the load's own error matters */ }
         }
+        if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
+        if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}");
 
         Task<MemoryStaging.StagedFile> Stage(Func<CancellationToken, Task<Stream>> open) => Task.Run(async () =>
         {
             await using var part = await open(ct);
             return await staging.StageAsync(part, ct);
         }, ct);
-        if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
     }
 
     private static string DateFilter(WorkspaceTableSpec t)
@@ -111,28 +137,38 @@ public sealed class Workspace : IDisposable
         return " WHERE " + string.Join(" AND ", conditions);
     }
 
-    /// <summary>Adds to the map the persons of a part (in the period) that it does not hold yet, opted-out ones excepted.</summary>
-    private static void MapNewPersons(DuckDBConnection db, string source, string filter, Func<string, string> projectPseudonym,
+    /// <summary>
+    /// Adds to the map the persons <paramref name="distinctPersons"/> yields that it does not hold yet: each gets its
+    /// project pseudonym, or none (null) when opted out, so that their rows are dropped. Returns how many were added.
+    /// </summary>
+    private static int MapPersons(DuckDBConnection db, string distinctPersons, Func<string, string> projectPseudonym,
         IReadOnlySet<string> optedOut, int threads)
     {
-        var person = "r." + Quote(StoredColumns.Person);
         var persons = new List<string>();
         using (var cmd = db.CreateCommand())
         {
-            cmd.CommandText = $"SELECT DISTINCT {person} FROM {source}{(filter.Length > 0 ? filter + " AND " : " WHERE ")}{person} IS NOT NULL " +
-                              "EXCEPT SELECT person_id FROM _person_map";
+            cmd.CommandText = $"SELECT * FROM ({distinctPersons}) EXCEPT SELECT person_id FROM _person_map";
             using var reader = cmd.ExecuteReader();
-            while (reader.Read())
-            {
-                var id = reader.GetString(0);
-                if (!optedOut.Contains(id)) persons.Add(id);
-            }
+            while (reader.Read()) persons.Add(reader.GetString(0));
         }
         // an HMAC per person: on every core for the hundreds of thousands of a large table
-        var pseudonyms = new string[persons.Count];
-        Parallel.For(0, persons.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i => pseudonyms[i] = projectPseudonym(persons[i]));
+        var pseudonyms = new string?[persons.Count];
+        Parallel.For(0, persons.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) },
+            i => pseudonyms[i] = optedOut.Contains(persons[i]) ? null : projectPseudonym(persons[i]));
         using var appender = db.CreateAppender("_person_map");
-        for (var i = 0; i < persons.Count; i++) appender.CreateRow().AppendValue(persons[i]).AppendValue(pseudonyms[i]).EndRow();
+        for (var i = 0; i < persons.Count; i++)
+        {
+            var row = appender.CreateRow().AppendValue(persons[i]);
+            (pseudonyms[i] is { } p ? row.AppendValue(p) : row.AppendNullValue()).EndRow();
+        }
+        return persons.Count;
+    }
+
+    private static long Count(DuckDBConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>After loading: nothing outside memory, no extension, no further configuration (DuckDB enforces these itself).</summary>
