@@ -29,7 +29,23 @@ public sealed class Workspace : IDisposable
     public IReadOnlyList<WorkspaceTableInfo> Tables { get; }
     public DateTimeOffset LastUsed { get; private set; }
 
-    /// <summary>Loads the tables (decrypted Parquet staged in memory only), re-keys persons, then locks the database.</summary>
+    /// <summary>Where the rows of tables with persons and the workspace's persons are kept, behind the views named after the tables.</summary>
+    private const string Hidden = "hygie";
+
+    /// <summary>The column of a stored table holding the person's number in the workspace (a row of <c>hygie.persons</c>).</summary>
+    private const string PersonNumber = "person";
+
+    /// <summary>The hub pseudonym of rows whose person had no number yet when their part was loaded; dropped once the table is loaded.</summary>
+    private const string Pending = "pending_person";
+
+    /// <summary>
+    /// Loads the tables (decrypted Parquet staged in memory only), re-keys persons, then locks the database. A table
+    /// with persons is stored as <c>hygie."TABLE"</c> with a person number (an INTEGER) in place of the hub pseudonym,
+    /// and shown as the view <c>TABLE</c> joining the number to its project pseudonym in <c>hygie.persons</c> (one row
+    /// per person): same columns, types and values as a table holding the pseudonym on every row, without
+    /// materializing a 64-character string per row. Nothing behind the views holds a hub pseudonym or a row of an
+    /// opted-out person.
+    /// </summary>
     /// <param name="projectPseudonym">hub pseudonym → the project's own pseudonym; called from several threads at once.</param>
     /// <param name="optedOut">hub pseudonyms of persons whose objection applies to this project.</param>
     public static async Task<Workspace> BuildAsync(IReadOnlyList<WorkspaceTableSpec> tables, Func<string, string> projectPseudonym,
@@ -40,11 +56,22 @@ public sealed class Workspace : IDisposable
         {
             db.Open();
             Execute(db, $"SET memory_limit = '{limits.MemoryLimit}'; SET threads = {limits.Threads}; SET temp_directory = ''; SET preserve_insertion_order = true");
-            // Each distinct hub pseudonym gets the project's; opted-out persons get none (null), so the loads drop them.
-            // Uniqueness comes from the way rows are added (only persons not mapped yet): no index to maintain.
-            Execute(db, "CREATE TABLE _person_map (person_id VARCHAR NOT NULL, pseudonym VARCHAR)");
-            foreach (var table in tables) await LoadAsync(db, table, projectPseudonym, optedOut, limits.Threads, staging, ct);
-            Execute(db, "DROP TABLE _person_map");
+            // Each distinct hub pseudonym of the data gets a number; opted-out persons get none, so the joins drop
+            // their rows. Uniqueness comes from the way rows are added (only persons not numbered yet): no index.
+            Execute(db, $"CREATE SCHEMA {Hidden}; CREATE TABLE _person_map (person_id VARCHAR NOT NULL, {PersonNumber} INTEGER NOT NULL); " +
+                        "CREATE TABLE _opted_out (person_id VARCHAR NOT NULL)");
+            using (var appender = db.CreateAppender("_opted_out"))
+                foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
+            foreach (var table in tables) await LoadAsync(db, table, staging, ct);
+            Execute(db, $"CREATE TABLE {Hidden}.persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
+            Pseudonymize(db, projectPseudonym, limits.Threads);
+            Execute(db, "DROP TABLE _person_map; DROP TABLE _opted_out");
+            foreach (var table in tables.Where(t => t.PersonColumn is not null))
+            {
+                var columns = string.Concat(table.Columns.Select(c => ", t." + Quote(c)));
+                Execute(db, $"CREATE VIEW {Quote(table.Name)} AS SELECT p.pseudonym AS {Quote(table.PersonColumn!)}{columns} " +
+                            $"FROM {Stored(table)} t JOIN {Hidden}.persons p ON t.{PersonNumber} = p.{PersonNumber}");
+            }
             Lock(db);
             return new Workspace(db, limits, Describe(db, tables));
         }
@@ -55,20 +82,19 @@ public sealed class Workspace : IDisposable
         }
     }
 
-    /// <summary>The hub pseudonym of rows whose person had no project pseudonym yet when their part was loaded; dropped once the table is loaded.</summary>
-    private const string Pending = "__hygie_pending_person";
+    /// <summary>Where a table's rows are stored: itself, or behind its view when it has persons.</summary>
+    private static string Stored(WorkspaceTableSpec table) => table.PersonColumn is null ? Quote(table.Name) : $"{Hidden}.{Quote(table.Name)}";
 
     /// <summary>
-    /// One pass per part, each staged once, into the table with the hub pseudonym replaced (a join on the map),
-    /// without a raw copy of the table in between. Only the first part read while the map is still empty is read
-    /// twice (its persons first, which are nearly all the persons of the table); the next ones are read once: their
-    /// rows whose person is not mapped yet keep the hub pseudonym in a pending column, those few persons are then
-    /// mapped and their rows updated (or deleted, for opted-out persons).
+    /// One pass per part, each staged once, into the stored table with the hub pseudonym replaced by the person's
+    /// number (a join on the map), without a raw copy of the table in between. Only the first part read while the
+    /// map is still empty is read twice (its persons first, which are nearly all the persons of the table); the next
+    /// ones are read once: their rows whose person has no number yet keep the hub pseudonym in a pending column,
+    /// those few persons are then numbered and their rows updated (or deleted, for opted-out persons).
     /// </summary>
-    private static async Task LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, Func<string, string> projectPseudonym,
-        IReadOnlySet<string> optedOut, int threads, MemoryStaging staging, CancellationToken ct)
+    private static async Task LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, MemoryStaging staging, CancellationToken ct)
     {
-        var target = Quote(table.Name);
+        var target = Stored(table);
         var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
         var person = "r." + Quote(StoredColumns.Person);
         var filter = DateFilter(table);
@@ -91,25 +117,24 @@ public sealed class Workspace : IDisposable
                     var rest = columns.Length > 0 ? ", " + columns : "";
                     if (Count(db, "SELECT count(*) FROM _person_map") == 0)
                     {
-                        MapPersons(db, $"SELECT DISTINCT {person} FROM {source}{where}", projectPseudonym, optedOut, threads);
-                        select = $"SELECT m.pseudonym AS {Quote(table.PersonColumn)}{rest}, NULL::VARCHAR AS {Pending} " +
-                                 $"FROM {source} JOIN _person_map m ON {person} = m.person_id{where} AND m.pseudonym IS NOT NULL";
+                        NumberPersons(db, $"SELECT DISTINCT {person} FROM {source}{where}");
+                        select = $"SELECT m.{PersonNumber}{rest}, NULL::VARCHAR AS {Pending} FROM {source} JOIN _person_map m ON {person} = m.person_id{where}";
                     }
                     else
                     {
-                        // rows of opted-out persons (mapped to null) are dropped here; rows of unmapped persons wait
-                        select = $"SELECT m.pseudonym AS {Quote(table.PersonColumn)}{rest}, CASE WHEN m.person_id IS NULL THEN {person} END AS {Pending} " +
-                                 $"FROM {source} LEFT JOIN _person_map m ON {person} = m.person_id{where} AND (m.person_id IS NULL OR m.pseudonym IS NOT NULL)";
+                        select = $"SELECT m.{PersonNumber}{rest}, CASE WHEN m.person_id IS NULL THEN {person} END AS {Pending} " +
+                                 $"FROM {source} LEFT JOIN _person_map m ON {person} = m.person_id{where}";
                         pending = true;
                     }
                 }
                 Execute(db, created ? $"INSERT INTO {target} {select}" : $"CREATE TABLE {target} AS {select}");
                 created = true;
-                if (pending && MapPersons(db, $"SELECT DISTINCT {Pending} FROM {target} WHERE {Pending} IS NOT NULL", projectPseudonym, optedOut, threads) > 0)
+                if (pending && Count(db, $"SELECT count(*) FROM {target} WHERE {Pending} IS NOT NULL") > 0)
                 {
-                    Execute(db, $"UPDATE {target} SET {Quote(table.PersonColumn!)} = m.pseudonym, {Pending} = NULL FROM _person_map m " +
-                                $"WHERE {target}.{Pending} = m.person_id AND m.pseudonym IS NOT NULL");
-                    Execute(db, $"DELETE FROM {target} WHERE {Pending} IS NOT NULL");
+                    NumberPersons(db, $"SELECT DISTINCT {Pending} FROM {target} WHERE {Pending} IS NOT NULL");
+                    Execute(db, $"UPDATE {target} SET {PersonNumber} = m.{PersonNumber}, {Pending} = NULL FROM _person_map m " +
+                                $"WHERE {target}.{Pending} = m.person_id");
+                    Execute(db, $"DELETE FROM {target} WHERE {Pending} IS NOT NULL"); // opted out
                 }
             }
         }
@@ -137,31 +162,30 @@ public sealed class Workspace : IDisposable
         return " WHERE " + string.Join(" AND ", conditions);
     }
 
-    /// <summary>
-    /// Adds to the map the persons <paramref name="distinctPersons"/> yields that it does not hold yet: each gets its
-    /// project pseudonym, or none (null) when opted out, so that their rows are dropped. Returns how many were added.
-    /// </summary>
-    private static int MapPersons(DuckDBConnection db, string distinctPersons, Func<string, string> projectPseudonym,
-        IReadOnlySet<string> optedOut, int threads)
+    /// <summary>Numbers the persons <paramref name="distinctPersons"/> yields that have no number yet, opted-out ones excepted.</summary>
+    private static void NumberPersons(DuckDBConnection db, string distinctPersons) => Execute(db,
+        $"INSERT INTO _person_map SELECT person_id, (SELECT count(*) FROM _person_map) + row_number() OVER () " +
+        $"FROM (SELECT * FROM ({distinctPersons}) n(person_id) EXCEPT SELECT person_id FROM _person_map EXCEPT SELECT person_id FROM _opted_out)");
+
+    /// <summary>The project pseudonym of every numbered person: an HMAC per person, on every core.</summary>
+    private static void Pseudonymize(DuckDBConnection db, Func<string, string> projectPseudonym, int threads)
     {
+        var numbers = new List<int>();
         var persons = new List<string>();
         using (var cmd = db.CreateCommand())
         {
-            cmd.CommandText = $"SELECT * FROM ({distinctPersons}) EXCEPT SELECT person_id FROM _person_map";
+            cmd.CommandText = $"SELECT {PersonNumber}, person_id FROM _person_map";
             using var reader = cmd.ExecuteReader();
-            while (reader.Read()) persons.Add(reader.GetString(0));
+            while (reader.Read())
+            {
+                numbers.Add(reader.GetInt32(0));
+                persons.Add(reader.GetString(1));
+            }
         }
-        // an HMAC per person: on every core for the hundreds of thousands of a large table
-        var pseudonyms = new string?[persons.Count];
-        Parallel.For(0, persons.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) },
-            i => pseudonyms[i] = optedOut.Contains(persons[i]) ? null : projectPseudonym(persons[i]));
-        using var appender = db.CreateAppender("_person_map");
-        for (var i = 0; i < persons.Count; i++)
-        {
-            var row = appender.CreateRow().AppendValue(persons[i]);
-            (pseudonyms[i] is { } p ? row.AppendValue(p) : row.AppendNullValue()).EndRow();
-        }
-        return persons.Count;
+        var pseudonyms = new string[persons.Count];
+        Parallel.For(0, persons.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i => pseudonyms[i] = projectPseudonym(persons[i]));
+        using var appender = db.CreateAppender(Hidden, "persons");
+        for (var i = 0; i < persons.Count; i++) appender.CreateRow().AppendValue(numbers[i]).AppendValue(pseudonyms[i]).EndRow();
     }
 
     private static long Count(DuckDBConnection db, string sql)
@@ -183,12 +207,12 @@ public sealed class Workspace : IDisposable
             var columns = new List<WorkspaceColumn>();
             using (var cmd = db.CreateCommand())
             {
-                cmd.CommandText = $"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{t.Name.Replace("'", "''")}' ORDER BY ordinal_position";
+                cmd.CommandText = $"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '{t.Name.Replace("'", "''")}' ORDER BY ordinal_position";
                 using var reader = cmd.ExecuteReader();
                 while (reader.Read()) columns.Add(new WorkspaceColumn(reader.GetString(0), reader.GetString(1)));
             }
             using var count = db.CreateCommand();
-            count.CommandText = $"SELECT count(*) FROM {Quote(t.Name)}";
+            count.CommandText = $"SELECT count(*) FROM {Stored(t)}"; // every stored row has its person in hygie.persons
             list.Add(new WorkspaceTableInfo(t.Name, Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture), columns));
         }
         return list;

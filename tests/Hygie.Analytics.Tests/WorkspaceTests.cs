@@ -154,6 +154,15 @@ public sealed class WorkspaceTests : IAsyncLifetime
         Assert.Equal(expected.Values.Sum(), table.Rows);
         Assert.Empty((await workspace.QueryAsync("SELECT * FROM ER_PRS_F WHERE NUM_ENQ IS NULL OR NUM_ENQ NOT LIKE 'proj-%'")).Rows);
 
+        // behind the view: person numbers, and one project pseudonym per person; no hub pseudonym, no opted-out row
+        var stored = (await workspace.QueryAsync("SELECT count(*), count(DISTINCT person) FROM hygie.ER_PRS_F")).Rows.Single();
+        Assert.Equal(expected.Values.Sum(), Convert.ToInt64(stored[0]));
+        Assert.Equal(expected.Count, Convert.ToInt64(stored[1]));
+        Assert.Equal(expected.Keys.Select(k => "proj-" + k).Order(StringComparer.Ordinal),
+            (await workspace.QueryAsync("SELECT pseudonym FROM hygie.persons ORDER BY 1", pageSize: 100)).Rows.Select(r => (string)r[0]!));
+        Assert.Equal(["ER_PRS_F", "persons"], (await workspace.QueryAsync("SELECT table_name FROM duckdb_tables() ORDER BY 1")).Rows.Select(r => (string)r[0]!));
+        await Assert.ThrowsAsync<QueryRefusedException>(() => workspace.QueryAsync("CREATE VIEW v AS SELECT * FROM hygie.persons"));
+
         void Add(string person)
         {
             if (person is "p03" or "p12") return;
