@@ -99,14 +99,18 @@ public sealed class Workspace : IDisposable
         var person = "r." + Quote(StoredColumns.Person);
         var filter = DateFilter(table);
         var created = false;
-        // the next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle)
-        Task<MemoryStaging.StagedFile>? next = table.Parts.Count > 0 ? Stage(table.Parts[0]) : null;
+        // The next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle); the first two
+        // are staged side by side, as nothing else runs yet. At most two parts are staged at any time.
+        var stagings = new Task<MemoryStaging.StagedFile>?[table.Parts.Count];
+        for (var k = 0; k < Math.Min(2, stagings.Length); k++) stagings[k] = Stage(table.Parts[k]);
         try
         {
             for (var i = 0; i < table.Parts.Count; i++)
             {
-                using var staged = await next!;
-                next = i + 1 < table.Parts.Count ? Stage(table.Parts[i + 1]) : null;
+                var current = stagings[i]!;
+                stagings[i] = null;
+                using var staged = await current;
+                if (i + 1 < stagings.Length) stagings[i + 1] ??= Stage(table.Parts[i + 1]);
                 var source = $"read_parquet('{staged.Path.Replace("'", "''")}') r";
                 string select;
                 var pending = false;
@@ -140,8 +144,9 @@ public sealed class Workspace : IDisposable
         }
         finally
         {
-            if (next is not null)
-                try { (await next).Dispose(); } catch { /* the load's own error matters */ }
+            foreach (var pending in stagings)
+                if (pending is not null)
+                    try { (await pending).Dispose(); } catch { /* the load's own error matters */ }
         }
         if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
         if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}");
