@@ -59,13 +59,13 @@ public sealed class Workspace : IDisposable
             // Each distinct hub pseudonym of the data gets a number; opted-out persons get none, so the joins drop
             // their rows. Uniqueness comes from the way rows are added (only persons not numbered yet): no index.
             Execute(db, $"CREATE SCHEMA {Hidden}; CREATE TABLE _person_map (person_id VARCHAR NOT NULL, {PersonNumber} INTEGER NOT NULL); " +
-                        "CREATE TABLE _opted_out (person_id VARCHAR NOT NULL)");
+                        "CREATE TABLE _opted_out (person_id VARCHAR NOT NULL); CREATE SEQUENCE _person_numbers");
             using (var appender = db.CreateAppender("_opted_out"))
                 foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
             foreach (var table in tables) await LoadAsync(db, table, staging, ct);
             Execute(db, $"CREATE TABLE {Hidden}.persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
             Pseudonymize(db, projectPseudonym, limits.Threads);
-            Execute(db, "DROP TABLE _person_map; DROP TABLE _opted_out");
+            Execute(db, "DROP TABLE _person_map; DROP TABLE _opted_out; DROP SEQUENCE _person_numbers");
             foreach (var table in tables.Where(t => t.PersonColumn is not null))
             {
                 var columns = string.Concat(table.Columns.Select(c => ", t." + Quote(c)));
@@ -169,8 +169,8 @@ public sealed class Workspace : IDisposable
 
     /// <summary>Numbers the persons <paramref name="distinctPersons"/> yields that have no number yet, opted-out ones excepted.</summary>
     private static void NumberPersons(DuckDBConnection db, string distinctPersons) => Execute(db,
-        $"INSERT INTO _person_map SELECT person_id, (SELECT count(*) FROM _person_map) + row_number() OVER () " +
-        $"FROM (SELECT * FROM ({distinctPersons}) n(person_id) EXCEPT SELECT person_id FROM _person_map EXCEPT SELECT person_id FROM _opted_out)");
+        $"INSERT INTO _person_map SELECT person_id, nextval('_person_numbers') FROM ({distinctPersons}) n(person_id) " +
+        "WHERE person_id NOT IN (SELECT person_id FROM _person_map) AND person_id NOT IN (SELECT person_id FROM _opted_out)");
 
     /// <summary>The project pseudonym of every numbered person: an HMAC per person, on every core.</summary>
     private static void Pseudonymize(DuckDBConnection db, Func<string, string> projectPseudonym, int threads)
