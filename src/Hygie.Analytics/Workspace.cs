@@ -32,7 +32,7 @@ public sealed class Workspace : IDisposable
     /// <summary>Where the rows of tables with persons and the workspace's persons are kept, behind the views named after the tables.</summary>
     private const string Hidden = "hygie";
 
-    /// <summary>The column of a stored table holding the person's number in the workspace (a row of <c>hygie.persons</c>).</summary>
+    /// <summary>The column of a stored table holding the person's number in the workspace (a row of <c>hygie._persons</c>).</summary>
     private const string PersonNumber = "person";
 
     /// <summary>The hub pseudonym of rows whose person had no number yet when their part was loaded; dropped once the table is loaded.</summary>
@@ -41,7 +41,7 @@ public sealed class Workspace : IDisposable
     /// <summary>
     /// Loads the tables (decrypted Parquet staged in memory only), re-keys persons, then locks the database. A table
     /// with persons is stored as <c>hygie."TABLE"</c> with a person number (an INTEGER) in place of the hub pseudonym,
-    /// and shown as the view <c>TABLE</c> joining the number to its project pseudonym in <c>hygie.persons</c> (one row
+    /// and shown as the view <c>TABLE</c> joining the number to its project pseudonym in <c>hygie._persons</c> (one row
     /// per person): same columns, types and values as a table holding the pseudonym on every row, without
     /// materializing a 64-character string per row. Nothing behind the views holds a hub pseudonym or a row of an
     /// opted-out person.
@@ -63,14 +63,14 @@ public sealed class Workspace : IDisposable
             using (var appender = db.CreateAppender("_opted_out"))
                 foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
             foreach (var table in tables) await LoadAsync(db, table, staging, ct);
-            Execute(db, $"CREATE TABLE {Hidden}.persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
+            Execute(db, $"CREATE TABLE {Hidden}._persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
             Pseudonymize(db, projectPseudonym, limits.Threads);
             Execute(db, "DROP TABLE _person_map; DROP TABLE _opted_out; DROP SEQUENCE _person_numbers");
             foreach (var table in tables.Where(t => t.PersonColumn is not null))
             {
                 var columns = string.Concat(table.Columns.Select(c => ", t." + Quote(c)));
                 Execute(db, $"CREATE VIEW {Quote(table.Name)} AS SELECT p.pseudonym AS {Quote(table.PersonColumn!)}{columns} " +
-                            $"FROM {Stored(table)} t JOIN {Hidden}.persons p ON t.{PersonNumber} = p.{PersonNumber}");
+                            $"FROM {Stored(table)} t JOIN {Hidden}._persons p ON t.{PersonNumber} = p.{PersonNumber}");
             }
             Lock(db);
             return new Workspace(db, limits, Describe(db, tables));
@@ -144,9 +144,9 @@ public sealed class Workspace : IDisposable
         }
         finally
         {
-            foreach (var pending in stagings)
-                if (pending is not null)
-                    try { (await pending).Dispose(); } catch { /* the load's own error matters */ }
+            foreach (var left in stagings)
+                if (left is not null)
+                    try { (await left).Dispose(); } catch { /* the load's own error matters */ }
         }
         if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
         if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}");
@@ -189,7 +189,7 @@ public sealed class Workspace : IDisposable
         }
         var pseudonyms = new string[persons.Count];
         Parallel.For(0, persons.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i => pseudonyms[i] = projectPseudonym(persons[i]));
-        using var appender = db.CreateAppender(Hidden, "persons");
+        using var appender = db.CreateAppender(Hidden, "_persons");
         for (var i = 0; i < persons.Count; i++) appender.CreateRow().AppendValue(numbers[i]).AppendValue(pseudonyms[i]).EndRow();
     }
 
@@ -217,7 +217,7 @@ public sealed class Workspace : IDisposable
                 while (reader.Read()) columns.Add(new WorkspaceColumn(reader.GetString(0), reader.GetString(1)));
             }
             using var count = db.CreateCommand();
-            count.CommandText = $"SELECT count(*) FROM {Stored(t)}"; // every stored row has its person in hygie.persons
+            count.CommandText = $"SELECT count(*) FROM {Stored(t)}"; // every stored row has its person in hygie._persons
             list.Add(new WorkspaceTableInfo(t.Name, Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture), columns));
         }
         return list;

@@ -159,9 +159,9 @@ public sealed class WorkspaceTests : IAsyncLifetime
         Assert.Equal(expected.Values.Sum(), Convert.ToInt64(stored[0]));
         Assert.Equal(expected.Count, Convert.ToInt64(stored[1]));
         Assert.Equal(expected.Keys.Select(k => "proj-" + k).Order(StringComparer.Ordinal),
-            (await workspace.QueryAsync("SELECT pseudonym FROM hygie.persons ORDER BY 1", pageSize: 100)).Rows.Select(r => (string)r[0]!));
-        Assert.Equal(["ER_PRS_F", "persons"], (await workspace.QueryAsync("SELECT table_name FROM duckdb_tables() ORDER BY 1")).Rows.Select(r => (string)r[0]!));
-        await Assert.ThrowsAsync<QueryRefusedException>(() => workspace.QueryAsync("CREATE VIEW v AS SELECT * FROM hygie.persons"));
+            (await workspace.QueryAsync("SELECT pseudonym FROM hygie._persons ORDER BY 1", pageSize: 100)).Rows.Select(r => (string)r[0]!));
+        Assert.Equal(["ER_PRS_F", "_persons"], (await workspace.QueryAsync("SELECT table_name FROM duckdb_tables() ORDER BY 1")).Rows.Select(r => (string)r[0]!));
+        await Assert.ThrowsAsync<QueryRefusedException>(() => workspace.QueryAsync("CREATE VIEW v AS SELECT * FROM hygie._persons"));
 
         void Add(string person)
         {
