@@ -29,7 +29,23 @@ public sealed class Workspace : IDisposable
     public IReadOnlyList<WorkspaceTableInfo> Tables { get; }
     public DateTimeOffset LastUsed { get; private set; }
 
-    /// <summary>Loads the tables (decrypted Parquet staged in memory only), re-keys persons, then locks the database.</summary>
+    /// <summary>Where the rows of tables with persons and the workspace's persons are kept, behind the views named after the tables.</summary>
+    private const string Hidden = "hygie";
+
+    /// <summary>The column of a stored table holding the person's number in the workspace (a row of <c>hygie._persons</c>).</summary>
+    private const string PersonNumber = "person";
+
+    /// <summary>The hub pseudonym of rows whose person had no number yet when their part was loaded; dropped once the table is loaded.</summary>
+    private const string Pending = "pending_person";
+
+    /// <summary>
+    /// Loads the tables (decrypted Parquet staged in memory only), re-keys persons, then locks the database. A table
+    /// with persons is stored as <c>hygie."TABLE"</c> with a person number (an INTEGER) in place of the hub pseudonym,
+    /// and shown as the view <c>TABLE</c> joining the number to its project pseudonym in <c>hygie._persons</c> (one row
+    /// per person): same columns, types and values as a table holding the pseudonym on every row, without
+    /// materializing a 64-character string per row. Nothing behind the views holds a hub pseudonym or a row of an
+    /// opted-out person.
+    /// </summary>
     /// <param name="projectPseudonym">hub pseudonym → the project's own pseudonym; called from several threads at once.</param>
     /// <param name="optedOut">hub pseudonyms of persons whose objection applies to this project.</param>
     public static async Task<Workspace> BuildAsync(IReadOnlyList<WorkspaceTableSpec> tables, Func<string, string> projectPseudonym,
@@ -40,11 +56,22 @@ public sealed class Workspace : IDisposable
         {
             db.Open();
             Execute(db, $"SET memory_limit = '{limits.MemoryLimit}'; SET threads = {limits.Threads}; SET temp_directory = ''; SET preserve_insertion_order = true");
-            // Each distinct hub pseudonym gets the project's; opted-out persons get no row, so the join drops them.
-            // Uniqueness comes from the way rows are added (only persons not mapped yet): no index to maintain.
-            Execute(db, "CREATE TABLE _person_map (person_id VARCHAR NOT NULL, pseudonym VARCHAR NOT NULL)");
-            foreach (var table in tables) await LoadAsync(db, table, projectPseudonym, optedOut, limits.Threads, staging, ct);
-            Execute(db, "DROP TABLE _person_map");
+            // Each distinct hub pseudonym of the data gets a number; opted-out persons get none, so the joins drop
+            // their rows. Uniqueness comes from the way rows are added (only persons not numbered yet): no index.
+            Execute(db, $"CREATE SCHEMA {Hidden}; CREATE TABLE _person_map (person_id VARCHAR NOT NULL, {PersonNumber} INTEGER NOT NULL); " +
+                        "CREATE TABLE _opted_out (person_id VARCHAR NOT NULL); CREATE SEQUENCE _person_numbers");
+            using (var appender = db.CreateAppender("_opted_out"))
+                foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
+            foreach (var table in tables) await LoadAsync(db, table, staging, ct);
+            Execute(db, $"CREATE TABLE {Hidden}._persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
+            Pseudonymize(db, projectPseudonym, limits.Threads);
+            Execute(db, "DROP TABLE _person_map; DROP TABLE _opted_out; DROP SEQUENCE _person_numbers");
+            foreach (var table in tables.Where(t => t.PersonColumn is not null))
+            {
+                var columns = string.Concat(table.Columns.Select(c => ", t." + Quote(c)));
+                Execute(db, $"CREATE VIEW {Quote(table.Name)} AS SELECT p.pseudonym AS {Quote(table.PersonColumn!)}{columns} " +
+                            $"FROM {Stored(table)} t JOIN {Hidden}._persons p ON t.{PersonNumber} = p.{PersonNumber}");
+            }
             Lock(db);
             return new Workspace(db, limits, Describe(db, tables));
         }
@@ -55,51 +82,80 @@ public sealed class Workspace : IDisposable
         }
     }
 
+    /// <summary>Where a table's rows are stored: itself, or behind its view when it has persons.</summary>
+    private static string Stored(WorkspaceTableSpec table) => table.PersonColumn is null ? Quote(table.Name) : $"{Hidden}.{Quote(table.Name)}";
+
     /// <summary>
-    /// One pass per part, each staged once: the part's persons not mapped yet get their project pseudonym, then its rows
-    /// of the period go into the table with the hub pseudonym replaced (a join on the map), without a raw copy of the
-    /// table in between.
+    /// One pass per part, each staged once, into the stored table with the hub pseudonym replaced by the person's
+    /// number (a join on the map), without a raw copy of the table in between. Only the first part read while the
+    /// map is still empty is read twice (its persons first, which are nearly all the persons of the table); the next
+    /// ones are read once: their rows whose person has no number yet keep the hub pseudonym in a pending column,
+    /// those few persons are then numbered and their rows updated (or deleted, for opted-out persons).
     /// </summary>
-    private static async Task LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, Func<string, string> projectPseudonym,
-        IReadOnlySet<string> optedOut, int threads, MemoryStaging staging, CancellationToken ct)
+    private static async Task LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, MemoryStaging staging, CancellationToken ct)
     {
-        var target = Quote(table.Name);
+        var target = Stored(table);
         var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
+        var person = "r." + Quote(StoredColumns.Person);
         var filter = DateFilter(table);
         var created = false;
-        // the next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle)
-        Task<MemoryStaging.StagedFile>? next = table.Parts.Count > 0 ? Stage(table.Parts[0]) : null;
+        // The next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle); the first two
+        // are staged side by side, as nothing else runs yet. At most two parts are staged at any time.
+        var stagings = new Task<MemoryStaging.StagedFile>?[table.Parts.Count];
+        for (var k = 0; k < Math.Min(2, stagings.Length); k++) stagings[k] = Stage(table.Parts[k]);
         try
         {
             for (var i = 0; i < table.Parts.Count; i++)
             {
-                using var staged = await next!;
-                next = i + 1 < table.Parts.Count ? Stage(table.Parts[i + 1]) : null;
+                var current = stagings[i]!;
+                stagings[i] = null;
+                using var staged = await current;
+                if (i + 1 < stagings.Length) stagings[i + 1] ??= Stage(table.Parts[i + 1]);
                 var source = $"read_parquet('{staged.Path.Replace("'", "''")}') r";
                 string select;
+                var pending = false;
                 if (table.PersonColumn is null) select = $"SELECT {columns} FROM {source}{filter}";
                 else
                 {
-                    MapNewPersons(db, source, filter, projectPseudonym, optedOut, threads);
-                    select = $"SELECT m.pseudonym AS {Quote(table.PersonColumn)}{(columns.Length > 0 ? ", " + columns : "")} " +
-                             $"FROM {source} JOIN _person_map m ON r.{Quote(StoredColumns.Person)} = m.person_id{filter}";
+                    var where = $"{(filter.Length > 0 ? filter + " AND " : " WHERE ")}{person} IS NOT NULL";
+                    var rest = columns.Length > 0 ? ", " + columns : "";
+                    if (Count(db, "SELECT count(*) FROM _person_map") == 0)
+                    {
+                        NumberPersons(db, $"SELECT DISTINCT {person} FROM {source}{where}");
+                        select = $"SELECT m.{PersonNumber}{rest}, NULL::VARCHAR AS {Pending} FROM {source} JOIN _person_map m ON {person} = m.person_id{where}";
+                    }
+                    else
+                    {
+                        select = $"SELECT m.{PersonNumber}{rest}, CASE WHEN m.person_id IS NULL THEN {person} END AS {Pending} " +
+                                 $"FROM {source} LEFT JOIN _person_map m ON {person} = m.person_id{where}";
+                        pending = true;
+                    }
                 }
                 Execute(db, created ? $"INSERT INTO {target} {select}" : $"CREATE TABLE {target} AS {select}");
                 created = true;
+                if (pending && Count(db, $"SELECT count(*) FROM {target} WHERE {Pending} IS NOT NULL") > 0)
+                {
+                    NumberPersons(db, $"SELECT DISTINCT {Pending} FROM {target} WHERE {Pending} IS NOT NULL");
+                    Execute(db, $"UPDATE {target} SET {PersonNumber} = m.{PersonNumber}, {Pending} = NULL FROM _person_map m " +
+                                $"WHERE {target}.{Pending} = m.person_id");
+                    Execute(db, $"DELETE FROM {target} WHERE {Pending} IS NOT NULL"); // opted out
+                }
             }
         }
         finally
         {
-            if (next is not null)
-                try { (await next).Dispose(); } catch { /* the load's own error matters */ }
+            foreach (var left in stagings)
+                if (left is not null)
+                    try { (await left).Dispose(); } catch { /* the load's own error matters */ }
         }
+        if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
+        if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}");
 
         Task<MemoryStaging.StagedFile> Stage(Func<CancellationToken, Task<Stream>> open) => Task.Run(async () =>
         {
             await using var part = await open(ct);
             return await staging.StageAsync(part, ct);
         }, ct);
-        if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
     }
 
     private static string DateFilter(WorkspaceTableSpec t)
@@ -111,28 +167,37 @@ public sealed class Workspace : IDisposable
         return " WHERE " + string.Join(" AND ", conditions);
     }
 
-    /// <summary>Adds to the map the persons of a part (in the period) that it does not hold yet, opted-out ones excepted.</summary>
-    private static void MapNewPersons(DuckDBConnection db, string source, string filter, Func<string, string> projectPseudonym,
-        IReadOnlySet<string> optedOut, int threads)
+    /// <summary>Numbers the persons <paramref name="distinctPersons"/> yields that have no number yet, opted-out ones excepted.</summary>
+    private static void NumberPersons(DuckDBConnection db, string distinctPersons) => Execute(db,
+        $"INSERT INTO _person_map SELECT person_id, nextval('_person_numbers') FROM ({distinctPersons}) n(person_id) " +
+        "WHERE person_id NOT IN (SELECT person_id FROM _person_map) AND person_id NOT IN (SELECT person_id FROM _opted_out)");
+
+    /// <summary>The project pseudonym of every numbered person: an HMAC per person, on every core.</summary>
+    private static void Pseudonymize(DuckDBConnection db, Func<string, string> projectPseudonym, int threads)
     {
-        var person = "r." + Quote(StoredColumns.Person);
+        var numbers = new List<int>();
         var persons = new List<string>();
         using (var cmd = db.CreateCommand())
         {
-            cmd.CommandText = $"SELECT DISTINCT {person} FROM {source}{(filter.Length > 0 ? filter + " AND " : " WHERE ")}{person} IS NOT NULL " +
-                              "EXCEPT SELECT person_id FROM _person_map";
+            cmd.CommandText = $"SELECT {PersonNumber}, person_id FROM _person_map";
             using var reader = cmd.ExecuteReader();
             while (reader.Read())
             {
-                var id = reader.GetString(0);
-                if (!optedOut.Contains(id)) persons.Add(id);
+                numbers.Add(reader.GetInt32(0));
+                persons.Add(reader.GetString(1));
             }
         }
-        // an HMAC per person: on every core for the hundreds of thousands of a large table
         var pseudonyms = new string[persons.Count];
         Parallel.For(0, persons.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i => pseudonyms[i] = projectPseudonym(persons[i]));
-        using var appender = db.CreateAppender("_person_map");
-        for (var i = 0; i < persons.Count; i++) appender.CreateRow().AppendValue(persons[i]).AppendValue(pseudonyms[i]).EndRow();
+        using var appender = db.CreateAppender(Hidden, "_persons");
+        for (var i = 0; i < persons.Count; i++) appender.CreateRow().AppendValue(numbers[i]).AppendValue(pseudonyms[i]).EndRow();
+    }
+
+    private static long Count(DuckDBConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>After loading: nothing outside memory, no extension, no further configuration (DuckDB enforces these itself).</summary>
@@ -147,12 +212,12 @@ public sealed class Workspace : IDisposable
             var columns = new List<WorkspaceColumn>();
             using (var cmd = db.CreateCommand())
             {
-                cmd.CommandText = $"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{t.Name.Replace("'", "''")}' ORDER BY ordinal_position";
+                cmd.CommandText = $"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '{t.Name.Replace("'", "''")}' ORDER BY ordinal_position";
                 using var reader = cmd.ExecuteReader();
                 while (reader.Read()) columns.Add(new WorkspaceColumn(reader.GetString(0), reader.GetString(1)));
             }
             using var count = db.CreateCommand();
-            count.CommandText = $"SELECT count(*) FROM {Quote(t.Name)}";
+            count.CommandText = $"SELECT count(*) FROM {Stored(t)}"; // every stored row has its person in hygie._persons
             list.Add(new WorkspaceTableInfo(t.Name, Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture), columns));
         }
         return list;

@@ -120,4 +120,53 @@ public sealed class WorkspaceTests : IAsyncLifetime
         var canonical = _workspace.Validate("SELECT /* hidden */ count(*) FROM ER_PRS_F -- trailing");
         Assert.DoesNotContain("hidden", canonical);
     }
+
+    [Fact]
+    public async Task Persons_first_seen_in_a_later_part_are_re_keyed_and_opted_out_ones_dropped_in_every_part()
+    {
+        // part 0: p00…p09; part 1: p05…p14 (p10…p14 new) and rows without a person; p03 and p12 objected
+        using var dir = new TempDirectory();
+        using (var db = new DuckDBConnection("Data Source=:memory:"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = $"""
+                COPY (SELECT printf('p%02d', i % 10) AS person_id, DATE '2020-01-01' + CAST(i AS INTEGER) AS EXE_SOI_DTD, i AS PRS_PAI_MNT FROM range(100) t(i))
+                  TO '{dir.Combine("part-0.parquet")}' (FORMAT parquet);
+                COPY (SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE printf('p%02d', 5 + i % 10) END AS person_id, DATE '2020-06-01' + CAST(i AS INTEGER) AS EXE_SOI_DTD, 1000 + i AS PRS_PAI_MNT FROM range(100) t(i))
+                  TO '{dir.Combine("part-1.parquet")}' (FORMAT parquet);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+        var spec = new WorkspaceTableSpec("ER_PRS_F", ["EXE_SOI_DTD", "PRS_PAI_MNT"], "NUM_ENQ", "EXE_SOI_DTD", null, null,
+            [_ => Task.FromResult<Stream>(File.OpenRead(dir.Combine("part-0.parquet"))), _ => Task.FromResult<Stream>(File.OpenRead(dir.Combine("part-1.parquet")))]);
+        using var workspace = await Workspace.BuildAsync([spec], p => "proj-" + p, new HashSet<string> { "p03", "p12" }, new WorkspaceLimits(), _staging);
+
+        var table = Assert.Single(workspace.Tables);
+        Assert.Equal(["NUM_ENQ", "EXE_SOI_DTD", "PRS_PAI_MNT"], table.Columns.Select(c => c.Name));
+        Assert.Equal(["VARCHAR", "DATE", "BIGINT"], table.Columns.Select(c => c.Type));
+        var rows = (await workspace.QueryAsync("SELECT NUM_ENQ, count(*) FROM ER_PRS_F GROUP BY ALL ORDER BY ALL", pageSize: 100)).Rows;
+        var expected = new Dictionary<string, long>();
+        for (var i = 0; i < 100; i++) Add($"p{i % 10:00}");
+        for (var i = 0; i < 100; i++) if (i % 11 != 0) Add($"p{5 + i % 10:00}");
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => ("proj-" + e.Key, e.Value)),
+            rows.Select(r => ((string)r[0]!, Convert.ToInt64(r[1]))));
+        Assert.Equal(expected.Values.Sum(), table.Rows);
+        Assert.Empty((await workspace.QueryAsync("SELECT * FROM ER_PRS_F WHERE NUM_ENQ IS NULL OR NUM_ENQ NOT LIKE 'proj-%'")).Rows);
+
+        // behind the view: person numbers, and one project pseudonym per person; no hub pseudonym, no opted-out row
+        var stored = (await workspace.QueryAsync("SELECT count(*), count(DISTINCT person) FROM hygie.ER_PRS_F")).Rows.Single();
+        Assert.Equal(expected.Values.Sum(), Convert.ToInt64(stored[0]));
+        Assert.Equal(expected.Count, Convert.ToInt64(stored[1]));
+        Assert.Equal(expected.Keys.Select(k => "proj-" + k).Order(StringComparer.Ordinal),
+            (await workspace.QueryAsync("SELECT pseudonym FROM hygie._persons ORDER BY 1", pageSize: 100)).Rows.Select(r => (string)r[0]!));
+        Assert.Equal(["ER_PRS_F", "_persons"], (await workspace.QueryAsync("SELECT table_name FROM duckdb_tables() ORDER BY 1")).Rows.Select(r => (string)r[0]!));
+        await Assert.ThrowsAsync<QueryRefusedException>(() => workspace.QueryAsync("CREATE VIEW v AS SELECT * FROM hygie._persons"));
+
+        void Add(string person)
+        {
+            if (person is "p03" or "p12") return;
+            expected[person] = expected.GetValueOrDefault(person) + 1;
+        }
+    }
 }

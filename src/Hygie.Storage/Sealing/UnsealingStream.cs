@@ -14,7 +14,7 @@ public sealed class UnsealingStream : Stream
     private readonly string _objectId;
     private readonly AesGcm _gcm;
     private readonly byte[] _headerDigest;
-    private readonly byte[] _tail = new byte[SealedFormat.TagSize];
+    private readonly byte[] _sealed;
     private readonly byte[] _plain;
     private readonly IncrementalHash _sealDigest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly int _chunkSize;
@@ -31,6 +31,7 @@ public sealed class UnsealingStream : Stream
         _gcm = new AesGcm(cek, SealedFormat.TagSize);
         CryptographicOperations.ZeroMemory(cek);
         _plain = new byte[_chunkSize];
+        _sealed = new byte[_chunkSize + SealedFormat.TagSize];
         _sealDigest.AppendData(_headerDigest);
     }
 
@@ -85,34 +86,29 @@ public sealed class UnsealingStream : Stream
     }
 
     /// <summary>
-    /// Reads the next chunk straight into <paramref name="target"/> (at least one chunk long), authenticates it and
-    /// decrypts it in place; returns its plaintext length. The tag may straddle the chunk body and the next read.
+    /// Reads the next sealed chunk (ciphertext and tag) in one read, authenticates it and decrypts it straight into
+    /// <paramref name="target"/> (at least one chunk long); returns its plaintext length. One read of a whole sealed
+    /// chunk passes any buffering of the source by, so each byte is copied once on its way in.
     /// </summary>
     private int NextChunk(Span<byte> target)
     {
-        var body = target[.._chunkSize];
-        var n1 = SealedFormat.ReadFull(_source, body);
-        var n2 = n1 == _chunkSize ? SealedFormat.ReadFull(_source, _tail) : 0;
-        var got = n1 + n2;
-        var last = got < _chunkSize + SealedFormat.TagSize;
+        var got = SealedFormat.ReadFull(_source, _sealed);
+        var last = got < _sealed.Length;
         if (last && got < SealedFormat.TagSize)
             throw new IntegrityException($"object {_objectId} is truncated: its last chunk is missing (after chunk {_index - 1})", "seal-truncated");
         var length = got - SealedFormat.TagSize;
-        Span<byte> tag = stackalloc byte[SealedFormat.TagSize];
-        var fromBody = SealedFormat.TagSize - n2;
-        body.Slice(n1 - fromBody, fromBody).CopyTo(tag);
-        _tail.AsSpan(0, n2).CopyTo(tag[fromBody..]);
+        var tag = _sealed.AsSpan(length, SealedFormat.TagSize);
 
         Span<byte> nonce = stackalloc byte[12];
         Span<byte> aad = stackalloc byte[41];
         SealedFormat.ChunkNonceAndAad(nonce, aad, _headerDigest, _index, last);
         try
         {
-            _gcm.Decrypt(nonce, body[..length], tag, body[..length], aad);
+            _gcm.Decrypt(nonce, _sealed.AsSpan(0, length), tag, target[..length], aad);
         }
         catch (AuthenticationTagMismatchException)
         {
-            body.Clear();
+            target[..length].Clear();
             throw new IntegrityException(
                 $"object {_objectId}: chunk {_index} fails authentication (altered, truncated, reordered, or not object {_objectId})", "seal-chunk");
         }
