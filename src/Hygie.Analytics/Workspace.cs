@@ -63,6 +63,7 @@ public sealed class Workspace : IDisposable
             using (var appender = db.CreateAppender("_opted_out"))
                 foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
             foreach (var table in tables) await LoadAsync(db, table, staging, ct);
+            RekeyResources(db, tables, projectPseudonym, limits.Threads);
             Execute(db, $"CREATE TABLE {Hidden}._persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
             Pseudonymize(db, projectPseudonym, limits.Threads);
             Execute(db, "DROP TABLE _person_map; DROP TABLE _opted_out; DROP SEQUENCE _person_numbers");
@@ -171,6 +172,33 @@ public sealed class Workspace : IDisposable
     private static void NumberPersons(DuckDBConnection db, string distinctPersons) => Execute(db,
         $"INSERT INTO _person_map SELECT person_id, nextval('_person_numbers') FROM ({distinctPersons}) n(person_id) " +
         "WHERE person_id NOT IN (SELECT person_id FROM _person_map) AND person_id NOT IN (SELECT person_id FROM _opted_out)");
+
+    /// <summary>
+    /// Replaces the hub pseudonyms of resources (FHIR ids and references) by the project's own: without it, two
+    /// projects could link their rows through an encounter's id although their persons differ. One map for every key
+    /// column of the workspace, so that a reference (<c>observation.encounter_id</c>) still meets its resource
+    /// (<c>encounter.id</c>); the inputs are kept apart from persons' (<c>resource/</c>).
+    /// </summary>
+    private static void RekeyResources(DuckDBConnection db, IReadOnlyList<WorkspaceTableSpec> tables, Func<string, string> projectPseudonym, int threads)
+    {
+        var keyed = tables.SelectMany(t => (t.ResourceKeyColumns ?? []).Select(c => (Table: Stored(t), Column: Quote(c)))).ToList();
+        if (keyed.Count == 0) return;
+        var keys = new List<string>();
+        using (var cmd = db.CreateCommand())
+        {
+            cmd.CommandText = string.Join(" UNION ", keyed.Select(k => $"SELECT {k.Column} AS k FROM {k.Table} WHERE {k.Column} IS NOT NULL"));
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read()) keys.Add(reader.GetString(0));
+        }
+        var rekeyed = new string[keys.Count];
+        Parallel.For(0, keys.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i => rekeyed[i] = projectPseudonym("resource/" + keys[i]));
+        Execute(db, "CREATE TABLE _resource_keys (hub VARCHAR NOT NULL, project VARCHAR NOT NULL)");
+        using (var appender = db.CreateAppender("_resource_keys"))
+            for (var i = 0; i < keys.Count; i++) appender.CreateRow().AppendValue(keys[i]).AppendValue(rekeyed[i]).EndRow();
+        foreach (var (table, column) in keyed)
+            Execute(db, $"UPDATE {table} SET {column} = m.project FROM _resource_keys m WHERE {table}.{column} = m.hub");
+        Execute(db, "DROP TABLE _resource_keys");
+    }
 
     /// <summary>The project pseudonym of every numbered person: an HMAC per person, on every core.</summary>
     private static void Pseudonymize(DuckDBConnection db, Func<string, string> projectPseudonym, int threads)

@@ -6,6 +6,8 @@ namespace Hygie.Analytics;
 /// <param name="PersonColumn">name given to the project pseudonym (<c>NUM_ENQ</c> for SNDS tables); null when the table has no person.</param>
 /// <param name="DateColumn">the column that places a row in time; rows outside [From, To] are not loaded.</param>
 /// <param name="Parts">the table's Parquet files, opened (unsealed) on demand.</param>
+/// <param name="ResourceKeyColumns">granted columns holding hub pseudonyms of resources (a FHIR table's <c>id</c> and
+/// references), re-keyed to the project's own, consistently across the workspace's tables.</param>
 public sealed record WorkspaceTableSpec(
     string Name,
     IReadOnlyList<string> Columns,
@@ -13,7 +15,8 @@ public sealed record WorkspaceTableSpec(
     string? DateColumn,
     DateOnly? From,
     DateOnly? To,
-    IReadOnlyList<Func<CancellationToken, Task<Stream>>> Parts);
+    IReadOnlyList<Func<CancellationToken, Task<Stream>>> Parts,
+    IReadOnlyList<string>? ResourceKeyColumns = null);
 
 public sealed record WorkspaceLimits
 {

@@ -109,8 +109,14 @@ public static class HygieServer
                     details["country"] = country;
                     details["countrySource"] = source!;
                 }
-                // a refusal keeps its reason, as the problem response gives it (domain messages never quote identifiers)
-                var reason = failure is HygieException refused ? $"{refused.Code}: {refused.Message}" : null;
+                // a refusal keeps the rule it broke and the field, not the message: that one is for the caller and may
+                // quote what they sent (a file name that names a patient)
+                var reason = failure switch
+                {
+                    ValidationFailedException { Field: { } field } invalid => $"{invalid.Code} (field {field})",
+                    HygieException refused => refused.Code,
+                    _ => null,
+                };
                 var outcome = status < 400 ? AuditOutcome.Success
                     : status is 401 or 403 || failure is HygieException { Status: < 500 } ? AuditOutcome.Refused
                     : AuditOutcome.Failed;

@@ -61,6 +61,13 @@ public class FhirAnalysisTests
             .Append(("hospital.ndjson", new MemoryStream(Encoding.UTF8.GetBytes(ndjson.ToString())))).ToList();
         var deposited = await Expect(HttpStatusCode.OK, await server.Client(tokens["chu"]).PostAsync("/api/datasets/clinical/deposits", FhirFiles.Multipart(files)));
         Assert.Equal(33, deposited.GetProperty("persons").GetInt32());
+        // the catalogue marks the columns that hold resource pseudonyms, which workspaces re-key per project
+        var catalogue = await Expect(HttpStatusCode.OK, await op.GetAsync("/api/datasets/clinical"));
+        var observationColumns = catalogue.GetProperty("dataset").GetProperty("tables").EnumerateArray()
+            .Single(t => t.GetProperty("name").GetString() == "observation").GetProperty("columns").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("isResourceKey").GetBoolean());
+        Assert.True(observationColumns["id"] && observationColumns["encounter_id"]);
+        Assert.False(observationColumns["value_quantity"] || observationColumns["code"]);
 
         var application = new JsonObject
         {

@@ -33,4 +33,6 @@ public sealed record TableDescription(string Name, string? Description, long Row
 
 /// <param name="IsPersonKey">the pseudonymized person column (<c>person_id</c>), re-keyed per project.</param>
 /// <param name="DateColumn">the column that places a row in time, used to apply a permit's data period.</param>
-public sealed record ColumnDescription(string Name, string Type, string? Description, bool IsPersonKey = false, bool DateColumn = false);
+/// <param name="IsResourceKey">a keyed pseudonym of a resource (a FHIR table's <c>id</c>, <c>encounter_id</c>), re-keyed
+/// per project like persons, so that two projects cannot link their rows through it.</param>
+public sealed record ColumnDescription(string Name, string Type, string? Description, bool IsPersonKey = false, bool DateColumn = false, bool IsResourceKey = false);

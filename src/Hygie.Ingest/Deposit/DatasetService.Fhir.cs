@@ -86,7 +86,8 @@ public sealed partial class DatasetService
                 await SaveLinksAsync(c, tx, outcome.Links, depositId, ct);
                 foreach (var table in outcome.Tables.Where(t => t.Rows > 0))
                     await UpsertCatalogTableAsync(c, tx, dataset, table.View.Name, table.View.Title, table.Schema.Fields,
-                        f => table.View.Columns.Any(col => col.IsDate && col.Name == f.Name), table.Rows, table.Persons, ct);
+                        f => table.View.Columns.Any(col => col.IsDate && col.Name == f.Name),
+                        f => table.View.Columns.Any(col => col.IsResourceKey && col.Name == f.Name), table.Rows, table.Persons, ct);
                 return 0;
             }, ct);
             return report;

@@ -113,12 +113,12 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             while (await r.ReadAsync(ct)) tables.Add((r.GetString(0), r.GetNullableString(1), r.GetInt64Value(2), r.GetInt64Value(3)));
         }
         var columns = new List<(string Table, ColumnDescription Column)>();
-        await using (var cmd = c.Command("SELECT table_name, name, type, description, is_person, is_date FROM ing_columns WHERE dataset = @n ORDER BY table_name, ordinal"))
+        await using (var cmd = c.Command("SELECT table_name, name, type, description, is_person, is_date, is_key FROM ing_columns WHERE dataset = @n ORDER BY table_name, ordinal"))
         {
             cmd.AddParameter("n", name);
             await using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))
-                columns.Add((r.GetString(0), new ColumnDescription(r.GetString(1), r.GetString(2), r.GetNullableString(3), r.GetInt64Value(4) != 0, r.GetInt64Value(5) != 0)));
+                columns.Add((r.GetString(0), new ColumnDescription(r.GetString(1), r.GetString(2), r.GetNullableString(3), r.GetInt64Value(4) != 0, r.GetInt64Value(5) != 0, r.GetInt64Value(6) != 0)));
         }
         var described = tables.Select(t => new TableDescription(t.Name, t.Description, t.Rows, t.Persons,
             columns.Where(x => x.Table == t.Name).Select(x => x.Column).ToList())).ToList();
@@ -360,12 +360,12 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         var fields = plan.OutputSchema.Fields;
         var dateColumn = DateColumns.FirstOrDefault(d => fields.Any(f => string.Equals(f.Name, d, StringComparison.OrdinalIgnoreCase) && f.Type == FieldType.Date));
         return UpsertCatalogTableAsync(c, tx, dataset, schema.Name, schema.Title, fields,
-            f => string.Equals(f.Name, dateColumn, StringComparison.OrdinalIgnoreCase), rows, persons, ct);
+            f => string.Equals(f.Name, dateColumn, StringComparison.OrdinalIgnoreCase), _ => false, rows, persons, ct);
     }
 
     /// <summary>Adds a deposit's rows and persons to a catalogue table, creating it with its columns on first deposit.</summary>
     private static async Task UpsertCatalogTableAsync(DbConnection c, DbTransaction tx, string dataset, string table, string? title,
-        IReadOnlyList<FieldSchema> fields, Func<FieldSchema, bool> isDate, long rows, long persons, CancellationToken ct)
+        IReadOnlyList<FieldSchema> fields, Func<FieldSchema, bool> isDate, Func<FieldSchema, bool> isResourceKey, long rows, long persons, CancellationToken ct)
     {
         bool exists;
         await using (var find = c.Command("SELECT rows_count FROM ing_tables WHERE dataset = @d AND name = @t", tx))
@@ -390,13 +390,14 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         {
             var f = fields[i];
             await using var col = c.Command("""
-                INSERT INTO ing_columns (dataset, table_name, ordinal, name, type, description, is_person, is_date)
-                VALUES (@d, @t, @o, @n, @ty, @desc, @ip, @id)
+                INSERT INTO ing_columns (dataset, table_name, ordinal, name, type, description, is_person, is_date, is_key)
+                VALUES (@d, @t, @o, @n, @ty, @desc, @ip, @id, @ik)
                 """, tx);
             col.AddParameter("d", dataset).AddParameter("t", table).AddParameter("o", i).AddParameter("n", f.Name)
                 .AddParameter("ty", f.Type.ToSchemaName()).AddParameter("desc", string.IsNullOrEmpty(f.Description) ? null : f.Description)
                 .AddParameter("ip", f.Name == BatchDeidentifier.PersonIdColumn ? 1 : 0)
-                .AddParameter("id", isDate(f) ? 1 : 0);
+                .AddParameter("id", isDate(f) ? 1 : 0)
+                .AddParameter("ik", isResourceKey(f) ? 1 : 0);
             await col.ExecuteNonQueryAsync(ct);
         }
     }

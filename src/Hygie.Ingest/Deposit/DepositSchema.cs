@@ -76,5 +76,11 @@ public static class DepositSchema
                 deposit_id TEXT NOT NULL
             );
             """),
+        new("ingest.datasets", 4, "resource key columns (FHIR ids and references), re-keyed per project in workspaces",
+            """
+            ALTER TABLE ing_columns ADD COLUMN is_key INTEGER NOT NULL DEFAULT 0;
+            UPDATE ing_columns SET is_key = 1
+            WHERE (name = 'id' OR name = 'encounter_id') AND dataset IN (SELECT name FROM ing_datasets WHERE kind = 'fhir');
+            """),
     ];
 }

@@ -12,7 +12,11 @@ using Hygie.Ingest.Schemas;
 namespace Hygie.Ingest.Fhir;
 
 /// <summary>One column of a <see cref="FhirView"/>: a FHIRPath expression and the type of its value.</summary>
-public sealed record FhirViewColumn(string Name, string Path, string FhirType, FieldType Type, string? Description, bool IsDate, CompiledExpression Compiled);
+public sealed record FhirViewColumn(string Name, string Path, string FhirType, FieldType Type, string? Description, bool IsDate, CompiledExpression Compiled)
+{
+    /// <summary>The column holds a resource's keyed pseudonym (its own or a referenced one's), which workspaces re-key per project.</summary>
+    public bool IsResourceKey => Path.Contains("getResourceKey(", StringComparison.Ordinal) || Path.Contains("getReferenceKey(", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// A flattening of one resource type into a table, written as a SQL on FHIR v2 <c>ViewDefinition</c>: <c>resource</c>,

@@ -193,7 +193,8 @@ public sealed class WorkspaceService : IAsyncDisposable
             specs.Add(new WorkspaceTableSpec(name, columns,
                 personGranted ? (dataset.Kind == "snds" ? "NUM_ENQ" : StoredColumns.Person) : null,
                 dateColumn, permit.DataFrom, permit.DataTo,
-                parts.Select(p => (Func<CancellationToken, Task<Stream>>)(async c => await _hub.Sealed.OpenReadAsync(p.ObjectId, c))).ToList()));
+                parts.Select(p => (Func<CancellationToken, Task<Stream>>)(async c => await _hub.Sealed.OpenReadAsync(p.ObjectId, c))).ToList(),
+                columns.Where(c => table.Column(c)?.IsResourceKey == true).ToList()));
             mapped.Add(new Mapped(granted.Dataset, granted.Table, granted.Columns));
         }
         var key = await _hub.Keys.GetAsync(grant.ProjectKeyId, ct);
