@@ -95,6 +95,58 @@ public sealed class FileObjectStore : IObjectStore, IObjectCopyTarget
         return Task.FromResult(true);
     }
 
+    /// <summary>
+    /// Whether <paramref name="key"/> here and <paramref name="otherKey"/> in <paramref name="other"/> hold the same
+    /// bytes, and the length of the other: read with plain positional reads, which for the many small objects of a
+    /// migration cost less than two streams each.
+    /// </summary>
+    internal (bool Same, long Length) CompareWith(string key, FileObjectStore other, string otherKey)
+    {
+        using var left = OpenHandle(this, key);
+        using var right = OpenHandle(other, otherKey);
+        var length = RandomAccess.GetLength(right);
+        if (RandomAccess.GetLength(left) != length) return (false, length);
+        const int chunk = 1 << 20;
+        var buffers = System.Buffers.ArrayPool<byte>.Shared.Rent(2 * chunk);
+        try
+        {
+            for (long offset = 0; offset < length; offset += chunk)
+            {
+                var n = (int)Math.Min(chunk, length - offset);
+                var a = buffers.AsSpan(0, n);
+                var b = buffers.AsSpan(chunk, n);
+                if (ReadExactly(left, a, offset) != n || ReadExactly(right, b, offset) != n || !a.SequenceEqual(b))
+                    return (false, length);
+            }
+            return (true, length);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffers);
+        }
+
+        static Microsoft.Win32.SafeHandles.SafeFileHandle OpenHandle(FileObjectStore store, string k)
+        {
+            try { return File.OpenHandle(store.PathOf(k), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new NotFoundException($"object '{k}' does not exist in the object store at {store.Root}", "object-not-found");
+            }
+        }
+
+        static int ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> buffer, long offset)
+        {
+            var total = 0;
+            while (total < buffer.Length)
+            {
+                var n = RandomAccess.Read(handle, buffer[total..], offset + total);
+                if (n == 0) break;
+                total += n;
+            }
+            return total;
+        }
+    }
+
     /// <summary>Flushes the directories holding <paramref name="keys"/> (their files' contents were flushed before their rename).</summary>
     public Task MakeDurableAsync(IReadOnlyCollection<string> keys, CancellationToken ct = default)
     {

@@ -52,6 +52,11 @@ public static class ObjectTransfer
     /// <summary>Whether two objects hold the same bytes (compared, not hashed), and the length (and SHA-256 when <paramref name="hash"/>) of the second.</summary>
     public static async Task<(bool Same, ObjectDigest Digest)> CompareAsync(IObjectStore a, string keyA, IObjectStore b, string keyB, bool hash, CancellationToken ct)
     {
+        if (!hash && a is FileObjectStore fa && b is FileObjectStore fb)
+        {
+            var (same, length) = fa.CompareWith(keyA, fb, keyB);
+            return (same, new ObjectDigest(length, ""));
+        }
         var left = ArrayPool<byte>.Shared.Rent(BufferSize);
         var right = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
