@@ -78,6 +78,12 @@ public sealed class WorkspaceTests : IAsyncLifetime
     [InlineData("CREATE TABLE x AS SELECT 1")]
     [InlineData("SELECT 1; DROP TABLE ER_PRS_F")]
     [InlineData("SELECT 1; SELECT 2")]
+    [InlineData("SELECT * FROM hygie._persons")]
+    [InlineData("SELECT * FROM memory.hygie.\"ER_PRS_F\"")]
+    [InlineData("SELECT * FROM HYGIE._persons p JOIN ER_PRS_F USING (NUM_ENQ)")]
+    [InlineData("SELECT * FROM query('SELECT * FROM hygie._persons')")]
+    [InlineData("SELECT * FROM query_table('hygie._persons')")]
+    [InlineData("WITH x AS (SELECT * FROM hygie._persons) SELECT count(*) FROM x")]
     public async Task Escapes_are_refused_and_the_workspace_keeps_serving(string sql)
     {
         await Assert.ThrowsAsync<QueryRefusedException>(() => _workspace.QueryAsync(sql));
@@ -155,11 +161,13 @@ public sealed class WorkspaceTests : IAsyncLifetime
         Assert.Empty((await workspace.QueryAsync("SELECT * FROM ER_PRS_F WHERE NUM_ENQ IS NULL OR NUM_ENQ NOT LIKE 'proj-%'")).Rows);
 
         // behind the view: person numbers, and one project pseudonym per person; no hub pseudonym, no opted-out row
-        var stored = (await workspace.QueryAsync("SELECT count(*), count(DISTINCT person) FROM hygie.ER_PRS_F")).Rows.Single();
+        var stored = (await workspace.RunUncheckedAsync("SELECT count(*), count(DISTINCT person) FROM hygie.ER_PRS_F")).Rows.Single();
         Assert.Equal(expected.Values.Sum(), Convert.ToInt64(stored[0]));
         Assert.Equal(expected.Count, Convert.ToInt64(stored[1]));
         Assert.Equal(expected.Keys.Select(k => "proj-" + k).Order(StringComparer.Ordinal),
-            (await workspace.QueryAsync("SELECT pseudonym FROM hygie._persons ORDER BY 1", pageSize: 100)).Rows.Select(r => (string)r[0]!));
+            (await workspace.RunUncheckedAsync("SELECT pseudonym FROM hygie._persons ORDER BY 1")).Rows.Select(r => (string)r[0]!));
+        // and a researcher's query cannot look there
+        await Assert.ThrowsAsync<QueryRefusedException>(() => workspace.QueryAsync("SELECT pseudonym FROM hygie._persons"));
         Assert.Equal(["ER_PRS_F", "_persons"], (await workspace.QueryAsync("SELECT table_name FROM duckdb_tables() ORDER BY 1")).Rows.Select(r => (string)r[0]!));
         await Assert.ThrowsAsync<QueryRefusedException>(() => workspace.QueryAsync("CREATE VIEW v AS SELECT * FROM hygie._persons"));
 
