@@ -94,7 +94,7 @@ public static class FhirBenchmark
     private static void Cost(string what, double cost) =>
         Console.WriteLine($"{what}: sealing costs ×{cost:F2} (target ≤ ×{MaxCost:F2}) {(cost <= MaxCost ? "OK" : "MISSED")}");
 
-    private static string DataPath(string name)
+    internal static string DataPath(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Hygie.sln")))

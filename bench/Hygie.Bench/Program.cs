@@ -11,6 +11,7 @@ var scenarios = new Dictionary<string, Func<string[], Task<int>>>(StringComparer
     ["alerts"] = AlertBenchmark.RunAsync,
     ["deposit"] = DepositBenchmark.RunAsync,
     ["deposit-stages"] = DepositStages.RunAsync,
+    ["fhir-deposit"] = FhirDepositBenchmark.RunAsync,
     ["query"] = QueryBenchmark.RunAsync,
 };
 // the deposit scenario's child process, not a scenario of its own
