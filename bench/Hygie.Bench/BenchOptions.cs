@@ -5,6 +5,10 @@ namespace Hygie.Bench;
 /// <summary>The options of the deposit and query scenarios: <c>--rows N --persons N --rounds N --csv PATH</c>.</summary>
 public sealed record BenchOptions(long Rows, int Persons, int Rounds, string? Csv)
 {
+    /// <summary>Where a bench hub says its stores are: qualified for every classification, as a production host is
+    /// (the placement policy refuses SNDS data on an undeclared machine).</summary>
+    public static readonly Hygie.Storage.Locations.HubSite QualifiedSite = new("Bench host", "FR", "eu-only", ["HDS", "SecNumCloud"]);
+
     public static BenchOptions Parse(string[] args, int defaultRounds)
     {
         long rows = 10_000_000;

@@ -100,7 +100,7 @@ public static class DepositBenchmark
         var dir = Path.Combine(Path.GetTempPath(), $"hygie-bench-deposit-{Guid.NewGuid():N}");
         try
         {
-            var (hub, _) = await Hub.InitAsync(dir, new HubOpenOptions { Passphrase = null, Migrations = [.. DepositSchema.Migrations] });
+            var (hub, _) = await Hub.InitAsync(dir, new HubOpenOptions { Passphrase = null, Site = BenchOptions.QualifiedSite, Migrations = [.. DepositSchema.Migrations] });
             await using (hub)
             {
                 var datasets = new DatasetService(hub);

@@ -5,7 +5,6 @@ using Hl7.Fhir.Serialization;
 using Hygie.Ingest.Deposit;
 using Hygie.Server.Modules;
 using Hygie.Storage.Hub;
-using Hygie.Storage.Locations;
 
 namespace Hygie.Bench;
 
@@ -28,8 +27,7 @@ public static class FhirDepositBenchmark
         Console.WriteLine($"fhir-deposit: {files.Count} Synthea bundles, {resources:N0} resources, {files.Sum(f => f.Bytes.Length) / (1 << 20):N0} MiB; best of {rounds} rounds");
 
         var dir = Path.Combine(Path.GetTempPath(), $"hygie-bench-fhir-deposit-{Guid.NewGuid():N}");
-        var site = new HubSite("bench", "FR", DeclaredLocation.EuOnly, ["HDS", "SecNumCloud"]);
-        var (hub, _) = await Hub.InitAsync(dir, new HubOpenOptions { Passphrase = null, Site = site, Migrations = [.. HubModules.All.SelectMany(m => m.Migrations)] });
+        var (hub, _) = await Hub.InitAsync(dir, new HubOpenOptions { Passphrase = null, Site = BenchOptions.QualifiedSite, Migrations = [.. HubModules.All.SelectMany(m => m.Migrations)] });
         try
         {
             var datasets = new DatasetService(hub);

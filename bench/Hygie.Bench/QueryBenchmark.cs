@@ -46,7 +46,7 @@ public static class QueryBenchmark
         var csv = options.EnsureCsv();
         var dir = Path.Combine(Path.GetTempPath(), $"hygie-bench-query-{Guid.NewGuid():N}");
         var modules = HubModules.All;
-        var (hub, operatorToken) = await Hub.InitAsync(dir, new HubOpenOptions { Passphrase = null, Migrations = [.. modules.SelectMany(m => m.Migrations)] });
+        var (hub, operatorToken) = await Hub.InitAsync(dir, new HubOpenOptions { Passphrase = null, Site = BenchOptions.QualifiedSite, Migrations = [.. modules.SelectMany(m => m.Migrations)] });
         var app = HygieServer.Build(hub, new ServerOptions { Urls = "http://127.0.0.1:0" }, modules, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
         using var staging = MemoryStaging.Create();
