@@ -41,21 +41,8 @@ public sealed class ParquetPartWriter : IAsyncDisposable
     public static async Task<ParquetPartWriter> CreateAsync(TableSchema output, bool hasPerson, Stream stream, CancellationToken ct)
     {
         var schema = SchemaOf(output);
-        var writer = await ParquetWriter.CreateAsync(schema, stream, Options(schema), false, ct);
+        var writer = await ParquetWriter.CreateAsync(schema, stream, null, false, ct);
         return new ParquetPartWriter(writer, schema.DataFields, hasPerson, [.. output.Fields.Select(f => f.Type)]);
-    }
-
-    /// <summary>
-    /// Text columns dictionary-encoded when their values repeat enough (Parquet.Net 6 only does it when asked): codes,
-    /// départements and the person pseudonym of a row group shrink to their distinct values and small indices, so a
-    /// part holds less to unseal and a reader less to decode.
-    /// </summary>
-    private static ParquetOptions Options(ParquetSchema schema)
-    {
-        var options = new ParquetOptions { DictionaryEncodingThreshold = 0.8 };
-        foreach (var field in schema.DataFields)
-            if (field.ClrType == typeof(string) || field.ClrType == typeof(ReadOnlyMemory<char>)) options.ColumnEncodingHints[field.Path.ToString()] = EncodingHint.Dictionary;
-        return options;
     }
 
     /// <summary>
