@@ -174,6 +174,33 @@ public sealed class AuditLog : IAsyncDisposable
     }
 
     /// <summary>
+    /// Verifies the whole chain as an auditor verifies an export (<see cref="AuditExportVerifier"/>, against
+    /// <paramref name="trustedPublicKey"/>): the export streams through a pipe, never to disk nor whole in memory.
+    /// </summary>
+    public async Task<AuditVerification> VerifyAsync(byte[] trustedPublicKey, CancellationToken ct = default)
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        var export = Task.Run(async () =>
+        {
+            try
+            {
+                await using var writer = pipe.Writer.AsStream();
+                await ExportAsync(writer, ct);
+            }
+            catch (Exception e)
+            {
+                await pipe.Writer.CompleteAsync(e);
+                throw;
+            }
+        }, ct);
+        AuditVerification verification;
+        await using (var reader = pipe.Reader.AsStream())
+            verification = await Task.Run(() => AuditExportVerifier.Verify(reader, trustedPublicKey), ct);
+        await export;
+        return verification;
+    }
+
+    /// <summary>
     /// Writes the whole log as JSON Lines: a signed header that fixes the last event, then every event in order with
     /// each checkpoint after the event it signs. Events appended during the export are left for the next one.
     /// </summary>

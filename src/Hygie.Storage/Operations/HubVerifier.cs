@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Text.Json;
 using Hygie.Core.Audit;
 using Hygie.Core.Errors;
@@ -88,24 +87,7 @@ public static class HubVerifier
         if (failed is not null) return Fail($"object '{failed}' does not verify: {failure}", failed);
 
         // 4. The audit chain, exported through a pipe (never to disk) and verified with the vault's audit key.
-        var pipe = new Pipe();
-        var export = Task.Run(async () =>
-        {
-            try
-            {
-                await using var writer = pipe.Writer.AsStream();
-                await hub.Audit.ExportAsync(writer, ct);
-            }
-            catch (Exception e)
-            {
-                await pipe.Writer.CompleteAsync(e);
-                throw;
-            }
-        }, ct);
-        AuditVerification audit;
-        await using (var reader = pipe.Reader.AsStream())
-            audit = await Task.Run(() => AuditExportVerifier.Verify(reader, hub.Vault.SigningPublicKey), ct);
-        await export;
+        var audit = await hub.Audit.VerifyAsync(hub.Vault.SigningPublicKey, ct);
         if (!audit.Intact) return Fail($"the audit chain is broken: {audit.Problem}", audit.BrokenSeq is { } seq ? $"audit event {seq}" : "audit chain");
 
         return new VerifyResult(true, live.Count, keys.Count - live.Count, verified, shredded, bytes, expected.Count, audit.Events, audit.Checkpoints,

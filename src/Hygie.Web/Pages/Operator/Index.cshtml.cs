@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Hygie.Core.Audit;
 using Hygie.Core.Identity;
 using Hygie.Server.Endpoints;
@@ -27,23 +26,7 @@ public sealed class IndexModel(Hub hub, ActivityChart chart) : ConsolePage
     /// <summary>Verifies the whole chain now, as <c>hygie audit verify</c> would an export: streamed, never held whole in memory.</summary>
     public async Task OnPostVerifyAsync(CancellationToken ct)
     {
-        var pipe = new Pipe();
-        var export = Task.Run(async () =>
-        {
-            try
-            {
-                await using var writer = pipe.Writer.AsStream();
-                await hub.Audit.ExportAsync(writer, ct);
-            }
-            catch (Exception e)
-            {
-                await pipe.Writer.CompleteAsync(e);
-                throw;
-            }
-        }, ct);
-        await using (var reader = pipe.Reader.AsStream())
-            Verification = await Task.Run(() => Core.Audit.AuditExportVerifier.Verify(reader, hub.Vault.SigningPublicKey), ct);
-        await export;
+        Verification = await hub.Audit.VerifyAsync(hub.Vault.SigningPublicKey, ct);
         await hub.Audit.AppendAsync(new AuditEntry(Subject, "audit.verify", hub.HubId, Verification.Intact ? AuditOutcome.Success : AuditOutcome.Failed,
             Verification.Problem, new Dictionary<string, string> { ["events"] = Verification.Events.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
             CancellationToken.None);
