@@ -463,29 +463,7 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
         var a = factories.ObjectAttributeFactory;
         var idBytes = Encoding.UTF8.GetBytes(id);
         using var mechanism = factories.MechanismFactory.Create(CKM.CKM_EC_KEY_PAIR_GEN);
-        session.GenerateKeyPair(mechanism,
-        [
-            a.Create(CKA.CKA_TOKEN, true),
-            a.Create(CKA.CKA_PRIVATE, false),
-            a.Create(CKA.CKA_VERIFY, true),
-            a.Create(CKA.CKA_ENCRYPT, false),
-            a.Create(CKA.CKA_WRAP, false),
-            a.Create(CKA.CKA_EC_PARAMS, P256Params),
-            a.Create(CKA.CKA_LABEL, AuditLabel(options)),
-            a.Create(CKA.CKA_ID, idBytes),
-        ],
-        [
-            a.Create(CKA.CKA_TOKEN, true),
-            a.Create(CKA.CKA_PRIVATE, true),
-            a.Create(CKA.CKA_SENSITIVE, true),
-            a.Create(CKA.CKA_EXTRACTABLE, false),
-            a.Create(CKA.CKA_SIGN, true),
-            a.Create(CKA.CKA_DECRYPT, false),
-            a.Create(CKA.CKA_UNWRAP, false),
-            a.Create(CKA.CKA_DERIVE, false),
-            a.Create(CKA.CKA_LABEL, AuditLabel(options)),
-            a.Create(CKA.CKA_ID, idBytes),
-        ], out _, out _);
+        session.GenerateKeyPair(mechanism, [.. AuditPublicKey(a, options, idBytes)], [.. AuditPrivateKey(a, options, idBytes)], out _, out _);
     }
 
     /// <summary>An existing P-256 key as a token key pair: the private half sensitive and non-extractable, as if generated here.</summary>
@@ -501,18 +479,9 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
         [
             a.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
             a.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC),
-            a.Create(CKA.CKA_TOKEN, true),
-            a.Create(CKA.CKA_PRIVATE, true),
-            a.Create(CKA.CKA_SENSITIVE, true),
-            a.Create(CKA.CKA_EXTRACTABLE, false),
-            a.Create(CKA.CKA_SIGN, true),
-            a.Create(CKA.CKA_DECRYPT, false),
-            a.Create(CKA.CKA_UNWRAP, false),
-            a.Create(CKA.CKA_DERIVE, false),
             a.Create(CKA.CKA_EC_PARAMS, P256Params),
             a.Create(CKA.CKA_VALUE, key.D),
-            a.Create(CKA.CKA_LABEL, AuditLabel(options)),
-            a.Create(CKA.CKA_ID, idBytes),
+            .. AuditPrivateKey(a, options, idBytes),
         ]);
         try
         {
@@ -520,15 +489,8 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
             [
                 a.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
                 a.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC),
-                a.Create(CKA.CKA_TOKEN, true),
-                a.Create(CKA.CKA_PRIVATE, false),
-                a.Create(CKA.CKA_VERIFY, true),
-                a.Create(CKA.CKA_ENCRYPT, false),
-                a.Create(CKA.CKA_WRAP, false),
-                a.Create(CKA.CKA_EC_PARAMS, P256Params),
                 a.Create(CKA.CKA_EC_POINT, point),
-                a.Create(CKA.CKA_LABEL, AuditLabel(options)),
-                a.Create(CKA.CKA_ID, idBytes),
+                .. AuditPublicKey(a, options, idBytes),
             ]);
         }
         catch
@@ -537,6 +499,34 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
             throw;
         }
     }
+
+    /// <summary>The audit key pair's public half: a token object that verifies only. Generated and imported keys share it.</summary>
+    private static IEnumerable<IObjectAttribute> AuditPublicKey(Net.Pkcs11Interop.HighLevelAPI.Factories.IObjectAttributeFactory a, Pkcs11VaultOptions options, byte[] id) =>
+    [
+        a.Create(CKA.CKA_TOKEN, true),
+        a.Create(CKA.CKA_PRIVATE, false),
+        a.Create(CKA.CKA_VERIFY, true),
+        a.Create(CKA.CKA_ENCRYPT, false),
+        a.Create(CKA.CKA_WRAP, false),
+        a.Create(CKA.CKA_EC_PARAMS, P256Params),
+        a.Create(CKA.CKA_LABEL, AuditLabel(options)),
+        a.Create(CKA.CKA_ID, id),
+    ];
+
+    /// <summary>The audit key pair's private half: sensitive, never extractable, signs only. Generated and imported keys share it.</summary>
+    private static IEnumerable<IObjectAttribute> AuditPrivateKey(Net.Pkcs11Interop.HighLevelAPI.Factories.IObjectAttributeFactory a, Pkcs11VaultOptions options, byte[] id) =>
+    [
+        a.Create(CKA.CKA_TOKEN, true),
+        a.Create(CKA.CKA_PRIVATE, true),
+        a.Create(CKA.CKA_SENSITIVE, true),
+        a.Create(CKA.CKA_EXTRACTABLE, false),
+        a.Create(CKA.CKA_SIGN, true),
+        a.Create(CKA.CKA_DECRYPT, false),
+        a.Create(CKA.CKA_UNWRAP, false),
+        a.Create(CKA.CKA_DERIVE, false),
+        a.Create(CKA.CKA_LABEL, AuditLabel(options)),
+        a.Create(CKA.CKA_ID, id),
+    ];
 
     private static List<IObjectHandle> FindObjects(ISession session, CKO objectClass, string label, byte[]? id = null)
     {
