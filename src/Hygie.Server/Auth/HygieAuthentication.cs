@@ -54,9 +54,38 @@ public static class HygieAuthentication
         SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
     ];
 
-    private static void Configure(JwtBearerOptions o, OidcOptions oidc, IReadOnlyList<SecurityKey> keys, Hub hub)
+    /// <summary>
+    /// How a token of the provider is checked, for the API's bearer JWTs and the console's ID tokens alike: its issuer,
+    /// <paramref name="audience"/>, an asymmetric signature by one of <paramref name="keys"/>, and a lifetime judged by
+    /// the hub's clock (tests move it), not the machine's.
+    /// </summary>
+    public static TokenValidationParameters ValidationParameters(OidcOptions oidc, IReadOnlyList<SecurityKey> keys, string? audience, TimeProvider clock)
     {
         var skew = TimeSpan.FromSeconds(oidc.ClockSkewSeconds);
+        return new TokenValidationParameters
+        {
+            ValidateIssuer = true,
+            ValidIssuer = oidc.Issuer,
+            ValidateAudience = true,
+            ValidAudience = audience,
+            ValidateIssuerSigningKey = true,
+            IssuerSigningKeys = keys,
+            RequireSignedTokens = true,
+            ValidAlgorithms = AsymmetricAlgorithms,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            LifetimeValidator = (notBefore, expires, _, _) =>
+            {
+                var now = clock.GetUtcNow().UtcDateTime;
+                return expires is { } e && e.ToUniversalTime() > now - skew && (notBefore is not { } n || n.ToUniversalTime() <= now + skew);
+            },
+            NameClaimType = HygieClaims.Subject,
+            RoleClaimType = HygieClaims.Role,
+        };
+    }
+
+    private static void Configure(JwtBearerOptions o, OidcOptions oidc, IReadOnlyList<SecurityKey> keys, Hub hub)
+    {
         o.MapInboundClaims = false;
         o.RequireHttpsMetadata = false;
         o.SaveToken = false;
@@ -66,27 +95,7 @@ public static class HygieAuthentication
         var configuration = new OpenIdConnectConfiguration { Issuer = oidc.Issuer };
         foreach (var key in keys) configuration.SigningKeys.Add(key);
         o.Configuration = configuration;
-        o.TokenValidationParameters = new TokenValidationParameters
-        {
-            ValidateIssuer = true,
-            ValidIssuer = oidc.Issuer,
-            ValidateAudience = true,
-            ValidAudience = oidc.Audience,
-            ValidateIssuerSigningKey = true,
-            IssuerSigningKeys = keys,
-            RequireSignedTokens = true,
-            ValidAlgorithms = AsymmetricAlgorithms,
-            RequireExpirationTime = true,
-            ValidateLifetime = true,
-            // The hub's clock decides (tests move it), not the machine's.
-            LifetimeValidator = (notBefore, expires, _, _) =>
-            {
-                var now = hub.Clock.GetUtcNow().UtcDateTime;
-                return expires is { } e && e.ToUniversalTime() > now - skew && (notBefore is not { } n || n.ToUniversalTime() <= now + skew);
-            },
-            NameClaimType = HygieClaims.Subject,
-            RoleClaimType = HygieClaims.Role,
-        };
+        o.TokenValidationParameters = ValidationParameters(oidc, keys, oidc.Audience, hub.Clock);
         o.Events = new JwtBearerEvents
         {
             OnTokenValidated = ctx =>

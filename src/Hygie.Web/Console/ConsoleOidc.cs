@@ -24,7 +24,6 @@ public static class ConsoleOidc
     public static void Add(AuthenticationBuilder builder, OidcOptions oidc, Hub hub)
     {
         var keys = oidc.LoadSigningKeys();
-        var skew = TimeSpan.FromSeconds(oidc.ClockSkewSeconds);
         builder.AddOpenIdConnect(ConsoleAuth.OidcScheme, o =>
         {
             o.SignInScheme = ConsoleAuth.CookieScheme;
@@ -54,26 +53,7 @@ public static class ConsoleOidc
             };
             foreach (var key in keys) configuration.SigningKeys.Add(key);
             o.Configuration = configuration;
-            o.TokenValidationParameters = new TokenValidationParameters
-            {
-                ValidateIssuer = true,
-                ValidIssuer = oidc.Issuer,
-                ValidateAudience = true,
-                ValidAudience = oidc.ClientId,
-                ValidateIssuerSigningKey = true,
-                IssuerSigningKeys = keys,
-                RequireSignedTokens = true,
-                ValidAlgorithms = HygieAuthentication.AsymmetricAlgorithms,
-                RequireExpirationTime = true,
-                ValidateLifetime = true,
-                LifetimeValidator = (notBefore, expires, _, _) =>
-                {
-                    var now = hub.Clock.GetUtcNow().UtcDateTime;
-                    return expires is { } e && e.ToUniversalTime() > now - skew && (notBefore is not { } n || n.ToUniversalTime() <= now + skew);
-                },
-                NameClaimType = HygieClaims.Subject,
-                RoleClaimType = HygieClaims.Role,
-            };
+            o.TokenValidationParameters = HygieAuthentication.ValidationParameters(oidc, keys, oidc.ClientId, hub.Clock);
             o.Events = new OpenIdConnectEvents
             {
                 OnTokenValidated = async ctx =>
