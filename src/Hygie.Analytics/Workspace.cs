@@ -17,16 +17,36 @@ public sealed class Workspace : IDisposable
     private readonly DuckDBConnection _db;
     private readonly WorkspaceLimits _limits;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IReadOnlyList<WorkspaceTableSpec> _granted;
+    private readonly IReadOnlyDictionary<string, HashSet<string>> _loaded;
+    private bool _disposed;
 
-    private Workspace(DuckDBConnection db, WorkspaceLimits limits, IReadOnlyList<WorkspaceTableInfo> tables)
+    private Workspace(DuckDBConnection db, WorkspaceLimits limits, IReadOnlyList<WorkspaceTableInfo> tables,
+        IReadOnlyList<WorkspaceTableSpec> granted, IReadOnlyDictionary<string, HashSet<string>> loaded)
     {
         _db = db;
         _limits = limits;
+        _granted = granted;
+        _loaded = loaded;
         Tables = tables;
         LastUsed = DateTimeOffset.UtcNow;
     }
 
+    /// <summary>The tables as granted: every granted column, whichever are loaded.</summary>
     public IReadOnlyList<WorkspaceTableInfo> Tables { get; }
+
+    /// <summary>Whether every granted column of every table is loaded.</summary>
+    public bool Complete => _granted.All(t => t.Columns.All(_loaded[t.Name].Contains));
+
+    /// <summary>
+    /// Whether a failed query may have failed for want of a granted column left unloaded (one the syntax check did not
+    /// see): the error names one. A typo or an ungranted column does not qualify.
+    /// </summary>
+    public bool MayLackColumnsFor(QueryRefusedException failure) => failure.Code == "query-error"
+        && _granted.Any(t => t.Columns.Any(c => !_loaded[t.Name].Contains(c) && failure.Message.Contains(c, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>Whether the loaded columns are all a query reading <paramref name="reads"/> needs.</summary>
+    public bool Holds(QueryReads reads) => _granted.All(t => reads.ColumnsOf(t.Name, t.Columns).All(_loaded[t.Name].Contains));
     public DateTimeOffset LastUsed { get; private set; }
 
     /// <summary>Where the rows of tables with persons and the workspace's persons are kept, behind the views named after the tables.</summary>
@@ -48,9 +68,12 @@ public sealed class Workspace : IDisposable
     /// </summary>
     /// <param name="projectPseudonym">hub pseudonym → the project's own pseudonym; called from several threads at once.</param>
     /// <param name="optedOut">hub pseudonyms of persons whose objection applies to this project.</param>
-    public static async Task<Workspace> BuildAsync(IReadOnlyList<WorkspaceTableSpec> tables, Func<string, string> projectPseudonym,
-        IReadOnlySet<string> optedOut, WorkspaceLimits limits, MemoryStaging staging, CancellationToken ct = default)
+    /// <param name="reads">what the first query reads: only the granted columns it names are loaded (every table is,
+    /// with its persons and rows, whatever the query); null loads every granted column.</param>
+    public static async Task<Workspace> BuildAsync(IReadOnlyList<WorkspaceTableSpec> granted, Func<string, string> projectPseudonym,
+        IReadOnlySet<string> optedOut, WorkspaceLimits limits, MemoryStaging staging, QueryReads? reads = null, CancellationToken ct = default)
     {
+        var tables = granted.Select(t => Loaded(t, reads)).ToList();
         var db = new DuckDBConnection("Data Source=:memory:");
         try
         {
@@ -62,7 +85,8 @@ public sealed class Workspace : IDisposable
                         "CREATE TABLE _opted_out (person_id VARCHAR NOT NULL); CREATE SEQUENCE _person_numbers");
             using (var appender = db.CreateAppender("_opted_out"))
                 foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
-            foreach (var table in tables) await LoadAsync(db, table, staging, ct);
+            var schemas = new List<IReadOnlyList<WorkspaceColumn>>();
+            for (var i = 0; i < tables.Count; i++) schemas.Add(await LoadAsync(db, tables[i], granted[i].Columns, staging, ct));
             RekeyResources(db, tables, projectPseudonym, limits.Threads);
             Execute(db, $"CREATE TABLE {Hidden}._persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
             Pseudonymize(db, projectPseudonym, limits.Threads);
@@ -74,13 +98,26 @@ public sealed class Workspace : IDisposable
                             $"FROM {Stored(table)} t JOIN {Hidden}._persons p ON t.{PersonNumber} = p.{PersonNumber}");
             }
             Lock(db);
-            return new Workspace(db, limits, Describe(db, tables));
+            return new Workspace(db, limits, Describe(db, tables, schemas), granted,
+                tables.ToDictionary(t => t.Name, t => t.Columns.ToHashSet(StringComparer.OrdinalIgnoreCase)));
         }
         catch
         {
             db.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The part of a granted table to load for <paramref name="reads"/>. A table without persons keeps one column when
+    /// the query names none of them, so that its rows are still there to count.
+    /// </summary>
+    private static WorkspaceTableSpec Loaded(WorkspaceTableSpec table, QueryReads? reads)
+    {
+        if (reads is null) return table;
+        var columns = reads.ColumnsOf(table.Name, table.Columns).ToList();
+        if (columns.Count == 0 && table.PersonColumn is null && table.Columns.Count > 0) columns.Add(table.Columns[0]);
+        return table with { Columns = columns, ResourceKeyColumns = (table.ResourceKeyColumns ?? []).Where(columns.Contains).ToList() };
     }
 
     /// <summary>Where a table's rows are stored: itself, or behind its view when it has persons.</summary>
@@ -93,8 +130,11 @@ public sealed class Workspace : IDisposable
     /// ones are read once: their rows whose person has no number yet keep the hub pseudonym in a pending column,
     /// those few persons are then numbered and their rows updated (or deleted, for opted-out persons).
     /// </summary>
-    private static async Task LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, MemoryStaging staging, CancellationToken ct)
+    /// <returns>the names and types of the <paramref name="granted"/> columns, as the parts hold them.</returns>
+    private static async Task<IReadOnlyList<WorkspaceColumn>> LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, IReadOnlyList<string> granted,
+        MemoryStaging staging, CancellationToken ct)
     {
+        var schema = new List<WorkspaceColumn>();
         var target = Stored(table);
         var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
         var person = "r." + Quote(StoredColumns.Person);
@@ -113,6 +153,7 @@ public sealed class Workspace : IDisposable
                 using var staged = await current;
                 if (i + 1 < stagings.Length) stagings[i + 1] ??= Stage(table.Parts[i + 1]);
                 var source = $"read_parquet('{staged.Path.Replace("'", "''")}') r";
+                if (i == 0 && granted.Count > 0) schema.AddRange(Schema(db, $"SELECT {string.Join(", ", granted.Select(c => "r." + Quote(c)))} FROM {source}"));
                 string select;
                 var pending = false;
                 if (table.PersonColumn is null) select = $"SELECT {columns} FROM {source}{filter}";
@@ -151,6 +192,7 @@ public sealed class Workspace : IDisposable
         }
         if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
         if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}");
+        return schema;
 
         Task<MemoryStaging.StagedFile> Stage(Func<CancellationToken, Task<Stream>> open) => Task.Run(async () =>
         {
@@ -232,92 +274,26 @@ public sealed class Workspace : IDisposable
     private static void Lock(DuckDBConnection db) => Execute(db,
         "SET enable_external_access = false; SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; SET lock_configuration = true");
 
-    private static IReadOnlyList<WorkspaceTableInfo> Describe(DuckDBConnection db, IReadOnlyList<WorkspaceTableSpec> tables)
+    /// <summary>Each table as granted: the person column (a project pseudonym) first, then every granted column, with its row count.</summary>
+    private static IReadOnlyList<WorkspaceTableInfo> Describe(DuckDBConnection db, IReadOnlyList<WorkspaceTableSpec> tables,
+        IReadOnlyList<IReadOnlyList<WorkspaceColumn>> schemas) =>
+        tables.Select((t, i) => new WorkspaceTableInfo(t.Name,
+            Count(db, $"SELECT count(*) FROM {Stored(t)}"), // every stored row has its person in hygie._persons
+            (t.PersonColumn is null ? schemas[i] : schemas[i].Prepend(new WorkspaceColumn(t.PersonColumn, "VARCHAR"))).ToList())).ToList();
+
+    /// <summary>The result columns of a query, as DuckDB types them, without running it.</summary>
+    private static List<WorkspaceColumn> Schema(DuckDBConnection db, string select)
     {
-        var list = new List<WorkspaceTableInfo>();
-        foreach (var t in tables)
-        {
-            var columns = new List<WorkspaceColumn>();
-            using (var cmd = db.CreateCommand())
-            {
-                cmd.CommandText = $"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '{t.Name.Replace("'", "''")}' ORDER BY ordinal_position";
-                using var reader = cmd.ExecuteReader();
-                while (reader.Read()) columns.Add(new WorkspaceColumn(reader.GetString(0), reader.GetString(1)));
-            }
-            using var count = db.CreateCommand();
-            count.CommandText = $"SELECT count(*) FROM {Stored(t)}"; // every stored row has its person in hygie._persons
-            list.Add(new WorkspaceTableInfo(t.Name, Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture), columns));
-        }
-        return list;
+        var columns = new List<WorkspaceColumn>();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = $"SELECT column_name, column_type FROM (DESCRIBE {select})";
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read()) columns.Add(new WorkspaceColumn(reader.GetString(0), reader.GetString(1)));
+        return columns;
     }
 
-    /// <summary>
-    /// Checks that <paramref name="sql"/> is exactly one SELECT (DuckDB's own parser decides: its JSON serializer only
-    /// accepts SELECT statements) and returns it re-rendered from its syntax tree, comments and tricks gone.
-    /// </summary>
-    public string Validate(string sql)
-    {
-        if (string.IsNullOrWhiteSpace(sql)) throw new QueryRefusedException("the query is empty", "query-invalid");
-        string json;
-        lock (_db)
-        {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT json_serialize_sql(CAST($1 AS VARCHAR))";
-            cmd.Parameters.Add(new DuckDBParameter(sql));
-            json = (string)cmd.ExecuteScalar()!;
-        }
-        using var doc = JsonDocument.Parse(json);
-        var root = doc.RootElement;
-        if (root.GetProperty("error").GetBoolean())
-        {
-            var type = root.TryGetProperty("error_type", out var t) ? t.GetString() : "";
-            var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : "";
-            throw type == "parser"
-                ? new QueryRefusedException($"the query does not parse: {message}", "query-syntax")
-                : new QueryRefusedException("only read-only SELECT queries may run in a workspace", "query-forbidden");
-        }
-        var statements = root.GetProperty("statements").GetArrayLength();
-        if (statements != 1)
-            throw new QueryRefusedException($"one statement at a time: the query holds {statements}", "query-forbidden");
-        if (Escape(root.GetProperty("statements")) is { } escape)
-            throw new QueryRefusedException(escape, "query-forbidden");
-        lock (_db)
-        {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT json_deserialize_sql(CAST($1 AS JSON))";
-            cmd.Parameters.Add(new DuckDBParameter(json));
-            return (string)cmd.ExecuteScalar()!;
-        }
-    }
-
-    /// <summary>
-    /// What in a parsed query reaches past the granted tables, or null: a table outside the main schema (the stored
-    /// tables behind the views, <c>hygie._persons</c>), or a table function that runs SQL the check never saw
-    /// (<c>query</c>, <c>query_table</c>).
-    /// </summary>
-    private static string? Escape(JsonElement node)
-    {
-        switch (node.ValueKind)
-        {
-            case JsonValueKind.Array:
-                foreach (var item in node.EnumerateArray())
-                    if (Escape(item) is { } found) return found;
-                return null;
-            case JsonValueKind.Object:
-                if (node.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "BASE_TABLE"
-                    && node.TryGetProperty("schema_name", out var schema) && schema.GetString() is { Length: > 0 } name
-                    && !string.Equals(name, "main", StringComparison.OrdinalIgnoreCase))
-                    return "a workspace query reads the granted tables only (no other schema)";
-                if (node.TryGetProperty("function_name", out var function) && function.GetString() is { } f
-                    && (string.Equals(f, "query", StringComparison.OrdinalIgnoreCase) || string.Equals(f, "query_table", StringComparison.OrdinalIgnoreCase)))
-                    return $"the table function {f.ToLowerInvariant()} is not allowed in a workspace";
-                foreach (var property in node.EnumerateObject())
-                    if (Escape(property.Value) is { } found) return found;
-                return null;
-            default:
-                return null;
-        }
-    }
+    /// <summary>Checks that <paramref name="sql"/> is one read-only SELECT and returns it re-rendered from its syntax tree (see <see cref="WorkspaceSql.Parse"/>).</summary>
+    public string Validate(string sql) => WorkspaceSql.Parse(sql).Canonical;
 
     /// <summary>Runs a SELECT and returns one page of its result, within the workspace's time and memory limits.</summary>
     public async Task<QueryPage> QueryAsync(string sql, int page = 0, int pageSize = 100, CancellationToken ct = default)
@@ -353,6 +329,7 @@ public sealed class Workspace : IDisposable
         await _gate.WaitAsync(ct);
         try
         {
+            if (_disposed) throw new QueryRefusedException("the workspace was closed (permit changed, idle or rebuilt): run the query again", "workspace-closed");
             LastUsed = DateTimeOffset.UtcNow;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(_limits.QueryTimeout);
@@ -422,9 +399,19 @@ public sealed class Workspace : IDisposable
 
     internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 
+    /// <summary>Closes the database once the query running on it, if any, has ended; later queries are refused.</summary>
     public void Dispose()
     {
-        _gate.Dispose();
-        _db.Dispose();
+        _gate.Wait();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _db.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 }

@@ -203,6 +203,37 @@ public sealed class AnalysisServerTests
     }
 
     [Fact]
+    public async Task A_workspace_loads_what_the_first_query_reads_then_every_granted_column_once_another_is_named()
+    {
+        await using var h = await Harness.StartAsync();
+        var project = await h.ApprovedProjectAsync();
+        async Task<JsonElement> Query(string sql) =>
+            await Expect(HttpStatusCode.OK, await h.PostAsync("alice", $"/api/projects/{project}/query", new { sql, pageSize = 100 }));
+        async Task<List<string>> Builds() => (await h.Server.Hub.Hub.Audit.QueryAsync(new Hygie.Storage.Audit.AuditQuery(Limit: 10_000)))
+            .Where(e => e.Entry.Action == "analysis.workspace.build").OrderBy(e => e.Seq).Select(e => e.Entry.Details!["columns"]).ToList();
+
+        // the list of tables needs no column: it shows the grant all the same
+        var tables = await Expect(HttpStatusCode.OK, await h.GetAsync("alice", $"/api/projects/{project}/workspace/tables"));
+        Assert.Equal(["NUM_ENQ", "EXE_SOI_DTD", "PRS_NAT_REF", "PRS_PAI_MNT"],
+            tables[0].GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        var first = await Query("SELECT PRS_NAT_REF, count(DISTINCT NUM_ENQ) FROM ER_PRS_F GROUP BY 1 ORDER BY 1");
+        Assert.Equal(30, first.GetProperty("rows")[0][1].GetInt64());
+        Assert.Equal(["0 of 3 granted, as the query reads", "1 of 3 granted, as the query reads"], await Builds());
+        // the same columns: no build; an ungranted column: refused without a build
+        await Query("SELECT count(*) FROM ER_PRS_F WHERE PRS_NAT_REF = 2");
+        var forbidden = await h.PostAsync("alice", $"/api/projects/{project}/query", new { sql = "SELECT BEN_SEX_COD FROM ER_PRS_F" });
+        Assert.Equal(HttpStatusCode.BadRequest, forbidden.StatusCode);
+        Assert.Equal(2, (await Builds()).Count);
+
+        // another granted column: rebuilt once with all of them, and the answer is the full table's
+        var amounts = await Query("SELECT PRS_NAT_REF, sum(PRS_PAI_MNT) FROM ER_PRS_F GROUP BY 1 ORDER BY 1");
+        Assert.Equal(30 * 10 + 29 * 30 / 2, amounts.GetProperty("rows")[0][1].GetDouble());
+        var everything = await Query("SELECT * FROM ER_PRS_F ORDER BY NUM_ENQ LIMIT 1");
+        Assert.Equal(4, everything.GetProperty("columns").GetArrayLength());
+        Assert.Equal(["0 of 3 granted, as the query reads", "1 of 3 granted, as the query reads", "all granted"], await Builds());
+    }
+
+    [Fact]
     public async Task Release_is_measured_suppressed_reviewed_by_two_independent_reviewers_then_downloaded()
     {
         await using var h = await Harness.StartAsync();

@@ -19,11 +19,13 @@ namespace Hygie.Server.Analysis;
 public sealed class WorkspaceService : IAsyncDisposable
 {
     private sealed record Mapped(string Dataset, string Table, IReadOnlyList<string> Columns);
-    private sealed class Session(Workspace workspace, string permitId, IReadOnlyList<Mapped> tables)
+    private sealed class Session(Workspace workspace, string permitId, IReadOnlyList<Mapped> tables, bool bare)
     {
         public Workspace Workspace { get; } = workspace;
         public string PermitId { get; } = permitId;
         public IReadOnlyList<Mapped> Tables { get; } = tables;
+        /// <summary>Built for queries that named no granted column (or for the list of tables): the next build loads what its query names.</summary>
+        public bool Bare { get; } = bare;
         public DateTime LastUsed = DateTime.UtcNow;
     }
 
@@ -58,10 +60,9 @@ public sealed class WorkspaceService : IAsyncDisposable
 
     public async Task<QueryPage> QueryAsync(string subject, string project, string sql, int page, int pageSize, CancellationToken ct)
     {
-        var session = await CheckedSessionAsync(subject, project, ct);
         try
         {
-            var result = await session.Workspace.QueryAsync(sql, page, pageSize, ct);
+            var result = await RunAsync(subject, project, sql, (w, _) => w.QueryAsync(sql, page, pageSize, ct), ct);
             await AuditAsync(subject, "analysis.query", project, AuditOutcome.Success, null, sql, result.Rows.Count);
             return result;
         }
@@ -74,10 +75,9 @@ public sealed class WorkspaceService : IAsyncDisposable
 
     public async Task<string> ExplainAsync(string subject, string project, string sql, CancellationToken ct)
     {
-        var session = await CheckedSessionAsync(subject, project, ct);
         try
         {
-            var plan = await session.Workspace.ExplainAsync(sql, ct);
+            var plan = await RunAsync(subject, project, sql, (w, _) => w.ExplainAsync(sql, ct), ct);
             await AuditAsync(subject, "analysis.explain", project, AuditOutcome.Success, null, sql, 0);
             return plan;
         }
@@ -92,20 +92,41 @@ public sealed class WorkspaceService : IAsyncDisposable
     public async Task<(MeasuredRelease Measured, PermitGrant Grant)> MeasureAsync(string subject, string project, string query,
         IReadOnlyList<string> dimensions, string? sum, Hygie.Core.Disclosure.DisclosureSettings settings, CancellationToken ct)
     {
-        var (session, grant) = await CheckedAsync(subject, project, ct);
-        var personColumn = session.Workspace.Tables.SelectMany(t => t.Columns).Select(c => c.Name)
-            .FirstOrDefault(c => c is "NUM_ENQ" or StoredColumns.Person)
-            ?? throw new QueryRefusedException("the workspace has no person column: persons behind cells cannot be measured", "release-no-persons");
         try
         {
-            var measured = await ReleaseMeasure.MeasureAsync(session.Workspace, new ReleaseSpec(query, dimensions, sum, personColumn), settings, ct);
-            await AuditAsync(subject, "analysis.release.measure", project, AuditOutcome.Success, measured.Report.Verdict.ToString(), query, measured.Published.Count);
-            return (measured, grant);
+            var result = await RunAsync(subject, project, query, async (w, grant) =>
+            {
+                var personColumn = w.Tables.SelectMany(t => t.Columns).Select(c => c.Name).FirstOrDefault(c => c is "NUM_ENQ" or StoredColumns.Person)
+                    ?? throw new QueryRefusedException("the workspace has no person column: persons behind cells cannot be measured", "release-no-persons");
+                return (await ReleaseMeasure.MeasureAsync(w, new ReleaseSpec(query, dimensions, sum, personColumn), settings, ct), grant);
+            }, ct);
+            await AuditAsync(subject, "analysis.release.measure", project, AuditOutcome.Success, result.Item1.Report.Verdict.ToString(), query, result.Item1.Published.Count);
+            return result;
         }
         catch (QueryRefusedException e)
         {
             await AuditAsync(subject, "analysis.release.measure", project, AuditOutcome.Refused, $"{e.Code}: {e.Message}", query, 0);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> on a workspace holding the columns <paramref name="sql"/> reads. A workspace built
+    /// for earlier queries that lacks some is rebuilt with every granted column, once; so is a partial workspace on
+    /// which the query fails naming a granted column it does not hold (one the syntax check could not see), and the
+    /// query runs again there. A workspace closed under the query (rebuilt, dropped) is looked up again.
+    /// </summary>
+    private async Task<T> RunAsync<T>(string subject, string project, string sql, Func<Workspace, PermitGrant, Task<T>> run, CancellationToken ct)
+    {
+        var (session, grant) = await CheckedAsync(subject, project, sql, ct);
+        try
+        {
+            return await run(session.Workspace, grant);
+        }
+        catch (QueryRefusedException e) when (e.Code == "workspace-closed" || session.Workspace.MayLackColumnsFor(e))
+        {
+            (session, grant) = await CheckedAsync(subject, project, e.Code == "workspace-closed" ? sql : null, ct);
+            return await run(session.Workspace, grant);
         }
     }
 
@@ -124,13 +145,16 @@ public sealed class WorkspaceService : IAsyncDisposable
     }
 
     public async Task<IReadOnlyList<WorkspaceTableInfo>> TablesAsync(string subject, string project, CancellationToken ct) =>
-        (await CheckedSessionAsync(subject, project, ct)).Workspace.Tables;
+        (await CheckedAsync(subject, project, "", ct)).Session.Workspace.Tables;
 
-    /// <summary>The permit check of every access: project, then each table with its columns; a refusal drops the workspace.</summary>
-    private async Task<Session> CheckedSessionAsync(string subject, string project, CancellationToken ct) =>
-        (await CheckedAsync(subject, project, ct)).Session;
-
-    private async Task<(Session Session, PermitGrant Grant)> CheckedAsync(string subject, string project, CancellationToken ct)
+    /// <summary>
+    /// The permit check of every access (project, then each table with its columns; a refusal drops the workspace),
+    /// then the query's own check, then a workspace that holds what the query reads. A workspace is first built with
+    /// the columns the first query names only (a cold query then costs what it reads, not the whole grant); when a
+    /// later query names others, it is rebuilt once with every granted column.
+    /// </summary>
+    /// <param name="sql">the query to run; empty for the list of tables (no column needed); null for every column.</param>
+    private async Task<(Session Session, PermitGrant Grant)> CheckedAsync(string subject, string project, string? sql, CancellationToken ct)
     {
         var key = (project, subject);
         var now = _hub.Clock.GetUtcNow();
@@ -141,12 +165,8 @@ public sealed class WorkspaceService : IAsyncDisposable
             if (_sessions.TryGetValue(key, out var cached))
             {
                 if (cached.PermitId == grant.Permit.Id)
-                {
                     foreach (var t in cached.Tables) await _permits.CheckAsync(subject, project, t.Dataset, t.Table, t.Columns, now, ct);
-                    cached.LastUsed = DateTime.UtcNow;
-                    return (cached, grant);
-                }
-                Drop(key, "permit changed");
+                else Drop(key, "permit changed");
             }
         }
         catch (AccessDeniedException)
@@ -154,21 +174,34 @@ public sealed class WorkspaceService : IAsyncDisposable
             Drop(key, "permit refused");
             throw;
         }
+        var reads = sql is null ? null : sql.Length == 0 ? QueryReads.None : WorkspaceSql.Parse(sql).Reads;
+        if (Usable(out var ready)) return (ready, grant);
         await _build.WaitAsync(ct);
         try
         {
-            if (_sessions.TryGetValue(key, out var raced) && raced.PermitId == grant.Permit.Id) return (raced, grant);
-            var session = await BuildAsync(subject, grant, ct);
+            if (Usable(out var raced)) return (raced, grant);
+            var previous = _sessions.TryGetValue(key, out var p) && p.PermitId == grant.Permit.Id ? p : null;
+            var session = await BuildAsync(subject, grant, previous is null || previous.Bare ? reads : null, ct);
             _sessions[key] = session;
+            if (previous is not null) Close(key, previous, "rebuilt with more columns");
             return (session, grant);
         }
         finally
         {
             _build.Release();
         }
+
+        bool Usable(out Session session)
+        {
+            if (!_sessions.TryGetValue(key, out session!) || session.PermitId != grant.Permit.Id
+                || !(reads is null ? session.Workspace.Complete : session.Workspace.Holds(reads))) return false;
+            session.LastUsed = DateTime.UtcNow;
+            return true;
+        }
     }
 
-    private async Task<Session> BuildAsync(string subject, PermitGrant grant, CancellationToken ct)
+    /// <param name="reads">what the query to run reads (only those columns are loaded); null for every granted column.</param>
+    private async Task<Session> BuildAsync(string subject, PermitGrant grant, QueryReads? reads, CancellationToken ct)
     {
         var files = _services.GetService<IDatasetFiles>()
             ?? throw new HubStateException("no dataset files are available on this hub (the deposit module is not installed)", "no-dataset-files");
@@ -206,16 +239,26 @@ public sealed class WorkspaceService : IAsyncDisposable
         Func<string, string> pseudonym = hub => projectPseudonym(links.PersonOf(hub));
         IReadOnlySet<string> optedOut = grant.ObjectionApplies ? links.PseudonymsOf(await _optOuts.PseudonymsAsync(ct)) : new HashSet<string>();
         using var staging = MemoryStaging.Create();
-        var workspace = await Workspace.BuildAsync(specs, pseudonym, optedOut, _limits, staging, ct);
+        var workspace = await Workspace.BuildAsync(specs, pseudonym, optedOut, _limits, staging, reads, ct);
+        var loaded = reads is null ? specs.Sum(t => t.Columns.Count) : specs.Sum(t => reads.ColumnsOf(t.Name, t.Columns).Count());
         await _hub.Audit.AppendAsync(new AuditEntry(subject, "analysis.workspace.build", $"project/{grant.Project}", AuditOutcome.Success, null,
-            new Dictionary<string, string> { ["permit"] = permit.Id, ["tables"] = string.Join(",", specs.Select(s => s.Name)) }), CancellationToken.None);
-        return new Session(workspace, permit.Id, mapped);
+            new Dictionary<string, string>
+            {
+                ["permit"] = permit.Id, ["tables"] = string.Join(",", specs.Select(s => s.Name)),
+                ["columns"] = workspace.Complete ? "all granted" : $"{loaded} of {specs.Sum(t => t.Columns.Count)} granted, as the query reads",
+            }), CancellationToken.None);
+        return new Session(workspace, permit.Id, mapped, reads is not null && loaded == 0);
     }
 
     private void Drop((string Project, string Subject) key, string why)
     {
-        if (!_sessions.TryRemove(key, out var s)) return;
-        s.Workspace.Dispose();
+        if (_sessions.TryRemove(key, out var s)) Close(key, s, why);
+    }
+
+    /// <summary>Closes a workspace in the background: its closing waits for the query running on it, if any.</summary>
+    private void Close((string Project, string Subject) key, Session s, string why)
+    {
+        _ = Task.Run(s.Workspace.Dispose);
         _ = _hub.Audit.AppendAsync(new AuditEntry(key.Subject, "analysis.workspace.drop", $"project/{key.Project}", AuditOutcome.Success, why), CancellationToken.None);
     }
 
