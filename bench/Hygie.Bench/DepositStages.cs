@@ -38,7 +38,7 @@ public static class DepositStages
                 var plan = new BatchDeidentifier(schema, reader.Header, DeidentificationProfile.SndsDefault, pseudonymizer, new PersonAliases());
                 using var sealing = new SealingStream(Stream.Null, "bench/part", "bench-key", key);
                 Stream sink = stage == "seal" ? sealing : Stream.Null;
-                ParquetPartWriter? writer = stage is "parquet" or "seal" ? await ParquetPartWriter.CreateAsync(plan.OutputSchema, plan.HasPersonId, sink, default) : null;
+                ParquetPartWriter? writer = stage is "parquet" or "seal" ? await ParquetPartWriter.CreateAsync(plan.OutputSchema, sink, default) : null;
                 while (await reader.ReadBatchAsync() is { } batch)
                 {
                     if (stage == "parse") { batch.Dispose(); continue; }

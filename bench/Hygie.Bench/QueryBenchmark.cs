@@ -43,6 +43,7 @@ public static class QueryBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var options = BenchOptions.Parse(args, defaultRounds: 3);
+        Console.Error.WriteLine($"TRACE {DateTime.UtcNow:HH:mm:ss.fff} start");
         var csv = options.EnsureCsv();
         var dir = Path.Combine(Path.GetTempPath(), $"hygie-bench-query-{Guid.NewGuid():N}");
         var modules = HubModules.All;
@@ -79,6 +80,7 @@ public static class QueryBenchmark
                 plain.Add(file);
             }
             var unseal = sw.Elapsed.TotalSeconds;
+            var plainBytes = plain.Sum(f => new FileInfo(f).Length);
             var files = $"read_parquet([{string.Join(", ", plain.Select(f => $"'{f}'"))}])";
             var rawSql = Cohort("person_id", files);
             // the second step: the granted columns into memory, without re-keying
@@ -91,7 +93,7 @@ public static class QueryBenchmark
                 cmd.ExecuteNonQuery();
                 return Task.CompletedTask;
             });
-            Console.WriteLine($"  for scale: unsealing the parts to tmpfs {unseal:F2} s, loading the five columns into DuckDB {load:F2} s");
+            Console.WriteLine($"  for scale: unsealing the parts ({plainBytes / (1 << 20):N0} MiB of Parquet) to tmpfs {unseal:F2} s, loading the five columns into DuckDB {load:F2} s");
             var governedSql = Cohort("NUM_ENQ", "ER_PRS_F");
 
             double bestRaw = double.MaxValue, bestCold = double.MaxValue, bestWarm = double.MaxValue;
@@ -106,6 +108,7 @@ public static class QueryBenchmark
                 double cold;
                 try
                 {
+                    Console.Error.WriteLine($"TRACE {DateTime.UtcNow:HH:mm:ss.fff} cold start");
                     cold = await TimeAsync(async () => governedRows = [.. (await workspaces.QueryAsync("alice", Project, governedSql, 0, 1000, default)).Rows]);
                     var warm = double.MaxValue;
                     for (var i = 0; i < 3; i++)

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
+using Hygie.Core.Catalog;
 
 namespace Hygie.Analytics;
 
@@ -87,6 +88,11 @@ public sealed class Workspace : IDisposable
                 foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
             var schemas = new List<IReadOnlyList<WorkspaceColumn>>();
             for (var i = 0; i < tables.Count; i++) schemas.Add(await LoadAsync(db, tables[i], granted[i].Columns, staging, ct));
+            // a persons object lists all of its part's persons, also those whose rows are all outside the permit's period
+            var withPersons = tables.Where(t => t.PersonColumn is not null).ToList();
+            if (withPersons.Any(t => DateFilter(t).Length > 0))
+                Execute(db, $"DELETE FROM _person_map WHERE {PersonNumber} NOT IN " +
+                            $"({string.Join(" UNION ALL ", withPersons.Select(t => $"SELECT {PersonNumber} FROM {Stored(t)}"))})");
             RekeyResources(db, tables, projectPseudonym, limits.Threads);
             Execute(db, $"CREATE TABLE {Hidden}._persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
             Pseudonymize(db, projectPseudonym, limits.Threads);
@@ -125,10 +131,11 @@ public sealed class Workspace : IDisposable
 
     /// <summary>
     /// One pass per part, each staged once, into the stored table with the hub pseudonym replaced by the person's
-    /// number (a join on the map), without a raw copy of the table in between. Only the first part read while the
-    /// map is still empty is read twice (its persons first, which are nearly all the persons of the table); the next
-    /// ones are read once: their rows whose person has no number yet keep the hub pseudonym in a pending column,
-    /// those few persons are then numbered and their rows updated (or deleted, for opted-out persons).
+    /// number, without a raw copy of the table in between. A part with a persons object numbers the persons it lists,
+    /// then its rows join their number on their 4-byte person index. A part without one (deposited before parts had an
+    /// index) joins on the pseudonym: when the map is still empty its persons are numbered first (a second read);
+    /// otherwise its rows whose person has no number yet keep the hub pseudonym in a pending column, and those few
+    /// persons are then numbered and their rows updated (or deleted, for opted-out persons).
     /// </summary>
     /// <returns>the names and types of the <paramref name="granted"/> columns, as the parts hold them.</returns>
     private static async Task<IReadOnlyList<WorkspaceColumn>> LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, IReadOnlyList<string> granted,
@@ -137,12 +144,13 @@ public sealed class Workspace : IDisposable
         var schema = new List<WorkspaceColumn>();
         var target = Stored(table);
         var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
+        var rest = columns.Length > 0 ? ", " + columns : "";
         var person = "r." + Quote(StoredColumns.Person);
         var filter = DateFilter(table);
         var created = false;
         // The next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle); the first two
         // are staged side by side, as nothing else runs yet. At most two parts are staged at any time.
-        var stagings = new Task<MemoryStaging.StagedFile>?[table.Parts.Count];
+        var stagings = new Task<StagedPart>?[table.Parts.Count];
         for (var k = 0; k < Math.Min(2, stagings.Length); k++) stagings[k] = Stage(table.Parts[k]);
         try
         {
@@ -152,15 +160,23 @@ public sealed class Workspace : IDisposable
                 stagings[i] = null;
                 using var staged = await current;
                 if (i + 1 < stagings.Length) stagings[i + 1] ??= Stage(table.Parts[i + 1]);
-                var source = $"read_parquet('{staged.Path.Replace("'", "''")}') r";
+                var source = $"read_parquet({Literal(staged.Part.Path)}) r";
                 if (i == 0 && granted.Count > 0) schema.AddRange(Schema(db, $"SELECT {string.Join(", ", granted.Select(c => "r." + Quote(c)))} FROM {source}"));
                 string select;
                 var pending = false;
                 if (table.PersonColumn is null) select = $"SELECT {columns} FROM {source}{filter}";
+                else if (staged.Persons is { } persons)
+                {
+                    var listed = $"read_parquet({Literal(persons.Path)}, file_row_number = true)";
+                    NumberPersons(db, $"SELECT {Quote(StoredColumns.Person)} FROM {listed}");
+                    Execute(db, $"CREATE OR REPLACE TABLE _part_persons AS SELECT s.file_row_number::INTEGER AS local, m.{PersonNumber} " +
+                                $"FROM {listed} s JOIN _person_map m ON s.{Quote(StoredColumns.Person)} = m.person_id");
+                    select = $"SELECT p.{PersonNumber}{rest}, NULL::VARCHAR AS {Pending} FROM {source} " +
+                             $"JOIN _part_persons p ON r.{Quote(StoredColumns.PersonIndex)} = p.local{filter}";
+                }
                 else
                 {
                     var where = $"{(filter.Length > 0 ? filter + " AND " : " WHERE ")}{person} IS NOT NULL";
-                    var rest = columns.Length > 0 ? ", " + columns : "";
                     if (Count(db, "SELECT count(*) FROM _person_map") == 0)
                     {
                         NumberPersons(db, $"SELECT DISTINCT {person} FROM {source}{where}");
@@ -191,15 +207,41 @@ public sealed class Workspace : IDisposable
                     try { (await left).Dispose(); } catch { /* the load's own error matters */ }
         }
         if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
-        if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}");
+        if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}; DROP TABLE IF EXISTS _part_persons");
         return schema;
 
-        Task<MemoryStaging.StagedFile> Stage(Func<CancellationToken, Task<Stream>> open) => Task.Run(async () =>
+        Task<StagedPart> Stage(WorkspacePart part) => Task.Run(async () =>
         {
-            await using var part = await open(ct);
-            return await staging.StageAsync(part, ct);
+            var persons = table.PersonColumn is not null && part.OpenPersons is { } open ? await StageOne(open) : null;
+            try
+            {
+                return new StagedPart(await StageOne(part.Open), persons);
+            }
+            catch
+            {
+                persons?.Dispose();
+                throw;
+            }
         }, ct);
+
+        async Task<MemoryStaging.StagedFile> StageOne(Func<CancellationToken, Task<Stream>> open)
+        {
+            await using var content = await open(ct);
+            return await staging.StageAsync(content, ct);
+        }
     }
+
+    /// <summary>A part staged for loading, with its persons object when it has one.</summary>
+    private sealed record StagedPart(MemoryStaging.StagedFile Part, MemoryStaging.StagedFile? Persons) : IDisposable
+    {
+        public void Dispose()
+        {
+            Part.Dispose();
+            Persons?.Dispose();
+        }
+    }
+
+    private static string Literal(string text) => "'" + text.Replace("'", "''") + "'";
 
     private static string DateFilter(WorkspaceTableSpec t)
     {

@@ -1,3 +1,5 @@
+using Hygie.Core.Catalog;
+
 namespace Hygie.Analytics;
 
 /// <summary>One table of a workspace, as the permit allows it.</summary>
@@ -15,8 +17,13 @@ public sealed record WorkspaceTableSpec(
     string? DateColumn,
     DateOnly? From,
     DateOnly? To,
-    IReadOnlyList<Func<CancellationToken, Task<Stream>>> Parts,
+    IReadOnlyList<WorkspacePart> Parts,
     IReadOnlyList<string>? ResourceKeyColumns = null);
+
+/// <summary>One Parquet file of a table, opened (unsealed) on demand.</summary>
+/// <param name="OpenPersons">the part's persons object (see <see cref="StoredTablePart.PersonsObjectId"/>), when it
+/// has one: its rows then join their persons on <see cref="StoredColumns.PersonIndex"/>, not on the pseudonym.</param>
+public sealed record WorkspacePart(Func<CancellationToken, Task<Stream>> Open, Func<CancellationToken, Task<Stream>>? OpenPersons = null);
 
 public sealed record WorkspaceLimits
 {
@@ -32,9 +39,3 @@ public sealed record WorkspaceTableInfo(string Name, long Rows, IReadOnlyList<Wo
 
 /// <summary>One page of a result: rows stay inside the hub and are shown in pages only.</summary>
 public sealed record QueryPage(IReadOnlyList<WorkspaceColumn> Columns, IReadOnlyList<object?[]> Rows, int Page, int PageSize, bool HasMore, TimeSpan Elapsed);
-
-/// <summary>The person column the hub stores in every table with persons (a hub pseudonym).</summary>
-public static class StoredColumns
-{
-    public const string Person = "person_id";
-}

@@ -31,7 +31,7 @@ public sealed class ColumnsOnDemandTests : IDisposable
         new("ETB", ["ETB_NUM", "ETB_NAME"], null, null, null, null, [Open("etb.parquet")]),
     ];
 
-    private Func<CancellationToken, Task<Stream>> Open(string name) => _ => Task.FromResult<Stream>(File.OpenRead(_dir.Combine(name)));
+    private WorkspacePart Open(string name) => new(_ => Task.FromResult<Stream>(File.OpenRead(_dir.Combine(name))));
 
     private Task<Workspace> BuildAsync(QueryReads? reads) =>
         Workspace.BuildAsync(Specs(), p => "proj-" + p, new HashSet<string> { "p05" }, new WorkspaceLimits(), _staging, reads);

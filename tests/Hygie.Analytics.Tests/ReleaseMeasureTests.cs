@@ -27,7 +27,7 @@ public sealed class ReleaseMeasureTests
         }
         var staging = MemoryStaging.Create();
         var spec = new WorkspaceTableSpec("T", ["PRS_NAT_REF", "PRS_PAI_MNT", "SEX"], "NUM_ENQ", null, null, null,
-            [_ => Task.FromResult<Stream>(File.OpenRead(dir.Combine("p.parquet")))]);
+            [new WorkspacePart(_ => Task.FromResult<Stream>(File.OpenRead(dir.Combine("p.parquet"))))]);
         var ws = await Workspace.BuildAsync([spec], p => "x" + p, new HashSet<string>(), new WorkspaceLimits(), staging);
         return (ws, staging, dir);
     }

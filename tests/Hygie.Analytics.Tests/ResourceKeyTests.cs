@@ -26,7 +26,7 @@ public sealed class ResourceKeyTests
                 """;
             cmd.ExecuteNonQuery();
         }
-        Func<CancellationToken, Task<Stream>> Open(string name) => _ => Task.FromResult<Stream>(File.OpenRead(dir.Combine(name)));
+        WorkspacePart Open(string name) => new(_ => Task.FromResult<Stream>(File.OpenRead(dir.Combine(name))));
         WorkspaceTableSpec[] specs =
         [
             new("encounter", ["id", "start_date"], "person_id", null, null, null, [Open("encounter.parquet")], ["id"]),

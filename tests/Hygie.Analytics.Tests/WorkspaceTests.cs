@@ -37,7 +37,7 @@ public sealed class WorkspaceTests : IAsyncLifetime
             new WorkspaceLimits { QueryTimeout = TimeSpan.FromSeconds(2), MaxPageSize = 50 }, _staging);
     }
 
-    private Func<CancellationToken, Task<Stream>> Open(string name) => _ => Task.FromResult<Stream>(File.OpenRead(_dir.Combine(name)));
+    private WorkspacePart Open(string name) => new(_ => Task.FromResult<Stream>(File.OpenRead(_dir.Combine(name))));
 
     public Task DisposeAsync()
     {
@@ -127,8 +127,14 @@ public sealed class WorkspaceTests : IAsyncLifetime
         Assert.DoesNotContain("hidden", canonical);
     }
 
-    [Fact]
-    public async Task Persons_first_seen_in_a_later_part_are_re_keyed_and_opted_out_ones_dropped_in_every_part()
+    /// <param name="indexed">which parts carry a person index and a persons object, as deposits write them (the others
+    /// are as deposits wrote them before: matched on the pseudonym).</param>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Persons_first_seen_in_a_later_part_are_re_keyed_and_opted_out_ones_dropped_in_every_part(bool indexed0, bool indexed1)
     {
         // part 0: p00…p09; part 1: p05…p14 (p10…p14 new) and rows without a person; p03 and p12 objected
         using var dir = new TempDirectory();
@@ -137,15 +143,15 @@ public sealed class WorkspaceTests : IAsyncLifetime
             db.Open();
             using var cmd = db.CreateCommand();
             cmd.CommandText = $"""
-                COPY (SELECT printf('p%02d', i % 10) AS person_id, DATE '2020-01-01' + CAST(i AS INTEGER) AS EXE_SOI_DTD, i AS PRS_PAI_MNT FROM range(100) t(i))
-                  TO '{dir.Combine("part-0.parquet")}' (FORMAT parquet);
-                COPY (SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE printf('p%02d', 5 + i % 10) END AS person_id, DATE '2020-06-01' + CAST(i AS INTEGER) AS EXE_SOI_DTD, 1000 + i AS PRS_PAI_MNT FROM range(100) t(i))
-                  TO '{dir.Combine("part-1.parquet")}' (FORMAT parquet);
+                CREATE TABLE part0 AS SELECT i AS rn, printf('p%02d', (i * 7) % 10) AS person_id, DATE '2020-01-01' + CAST(i AS INTEGER) AS EXE_SOI_DTD, i AS PRS_PAI_MNT FROM range(100) t(i);
+                CREATE TABLE part1 AS SELECT i AS rn, CASE WHEN i % 11 = 0 THEN NULL ELSE printf('p%02d', 5 + i % 10) END AS person_id, DATE '2020-06-01' + CAST(i AS INTEGER) AS EXE_SOI_DTD, 1000 + i AS PRS_PAI_MNT FROM range(100) t(i);
+                {Part("part0", indexed0)}
+                {Part("part1", indexed1)}
                 """;
             cmd.ExecuteNonQuery();
         }
         var spec = new WorkspaceTableSpec("ER_PRS_F", ["EXE_SOI_DTD", "PRS_PAI_MNT"], "NUM_ENQ", "EXE_SOI_DTD", null, null,
-            [_ => Task.FromResult<Stream>(File.OpenRead(dir.Combine("part-0.parquet"))), _ => Task.FromResult<Stream>(File.OpenRead(dir.Combine("part-1.parquet")))]);
+            [PartOf("part0", indexed0), PartOf("part1", indexed1)]);
         using var workspace = await Workspace.BuildAsync([spec], p => "proj-" + p, new HashSet<string> { "p03", "p12" }, new WorkspaceLimits(), _staging);
 
         var table = Assert.Single(workspace.Tables);
@@ -153,7 +159,7 @@ public sealed class WorkspaceTests : IAsyncLifetime
         Assert.Equal(["VARCHAR", "DATE", "BIGINT"], table.Columns.Select(c => c.Type));
         var rows = (await workspace.QueryAsync("SELECT NUM_ENQ, count(*) FROM ER_PRS_F GROUP BY ALL ORDER BY ALL", pageSize: 100)).Rows;
         var expected = new Dictionary<string, long>();
-        for (var i = 0; i < 100; i++) Add($"p{i % 10:00}");
+        for (var i = 0; i < 100; i++) Add($"p{i * 7 % 10:00}");
         for (var i = 0; i < 100; i++) if (i % 11 != 0) Add($"p{5 + i % 10:00}");
         Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => ("proj-" + e.Key, e.Value)),
             rows.Select(r => ((string)r[0]!, Convert.ToInt64(r[1]))));
@@ -176,5 +182,25 @@ public sealed class WorkspaceTests : IAsyncLifetime
             if (person is "p03" or "p12") return;
             expected[person] = expected.GetValueOrDefault(person) + 1;
         }
+
+        // a permit's period: persons whose rows are all outside it are not persons of the workspace
+        using var period = await Workspace.BuildAsync([spec with { To = new DateOnly(2020, 2, 15) }], p => "proj-" + p, new HashSet<string> { "p03", "p12" },
+            new WorkspaceLimits(), _staging);
+        Assert.Equal(Enumerable.Range(0, 10).Where(i => i != 3).Select(i => $"proj-p{i:00}"),
+            (await period.RunUncheckedAsync("SELECT pseudonym FROM hygie._persons ORDER BY 1")).Rows.Select(r => (string)r[0]!));
+
+        // a part as deposits write it: the person's rank among the part's persons (first seen first), and those persons
+        string Part(string table, bool indexed) => indexed
+            ? $"""
+              CREATE TABLE {table}_persons AS SELECT person_id, (row_number() OVER (ORDER BY min(rn)) - 1)::INTEGER AS person_index
+                FROM {table} WHERE person_id IS NOT NULL GROUP BY person_id;
+              COPY (SELECT t.person_id, t.EXE_SOI_DTD, t.PRS_PAI_MNT, p.person_index FROM {table} t LEFT JOIN {table}_persons p USING (person_id) ORDER BY rn)
+                TO '{dir.Combine(table + ".parquet")}' (FORMAT parquet);
+              COPY (SELECT person_id FROM {table}_persons ORDER BY person_index) TO '{dir.Combine(table + ".persons.parquet")}' (FORMAT parquet);
+              """
+            : $"COPY (SELECT person_id, EXE_SOI_DTD, PRS_PAI_MNT FROM {table} ORDER BY rn) TO '{dir.Combine(table + ".parquet")}' (FORMAT parquet);";
+
+        WorkspacePart PartOf(string table, bool indexed) => new(_ => Task.FromResult<Stream>(File.OpenRead(dir.Combine(table + ".parquet"))),
+            indexed ? _ => Task.FromResult<Stream>(File.OpenRead(dir.Combine(table + ".persons.parquet"))) : null);
     }
 }

@@ -1,3 +1,4 @@
+using Hygie.Core.Catalog;
 using Hygie.Core.Deidentification;
 using Hygie.Core.Errors;
 using Hygie.Core.Pseudonymization;
@@ -18,7 +19,7 @@ namespace Hygie.Ingest.Deidentification;
 /// </summary>
 public sealed class BatchDeidentifier
 {
-    public const string PersonIdColumn = "person_id";
+    public const string PersonIdColumn = StoredColumns.Person;
 
     private static readonly PersonIdentifierKind[] Priority =
     [

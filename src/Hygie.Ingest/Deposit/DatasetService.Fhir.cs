@@ -124,11 +124,11 @@ public sealed partial class DatasetService
         string table, StoredTablePart p, CancellationToken ct)
     {
         await using var cmd = c.Command("""
-            INSERT INTO ing_parts (object_id, dataset, table_name, deposit_id, rows_count, persons, seal_digest)
-            VALUES (@o, @d, @t, @dep, @r, @p, @s)
+            INSERT INTO ing_parts (object_id, dataset, table_name, deposit_id, rows_count, persons, seal_digest, persons_object)
+            VALUES (@o, @d, @t, @dep, @r, @p, @s, @po)
             """, tx);
         cmd.AddParameter("o", p.ObjectId).AddParameter("d", dataset).AddParameter("t", table).AddParameter("dep", p.DepositId)
-            .AddParameter("r", p.Rows).AddParameter("p", p.Persons).AddParameter("s", p.SealDigest);
+            .AddParameter("r", p.Rows).AddParameter("p", p.Persons).AddParameter("s", p.SealDigest).AddParameter("po", p.PersonsObjectId);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

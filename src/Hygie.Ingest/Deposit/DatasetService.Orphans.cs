@@ -36,11 +36,15 @@ public sealed partial class DatasetService
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         await using (var c = await hub.Metadata.OpenConnectionAsync(ct))
         {
-            await using (var cmd = c.Command("SELECT object_id FROM ing_parts WHERE dataset = @d"))
+            await using (var cmd = c.Command("SELECT object_id, persons_object FROM ing_parts WHERE dataset = @d"))
             {
                 cmd.AddParameter("d", dataset);
                 await using var r = await cmd.ExecuteReaderAsync(ct);
-                while (await r.ReadAsync(ct)) referenced.Add(r.GetString(0));
+                while (await r.ReadAsync(ct))
+                {
+                    referenced.Add(r.GetString(0));
+                    if (!await r.IsDBNullAsync(1, ct)) referenced.Add(r.GetString(1));
+                }
             }
             await using (var cmd = c.Command("SELECT quarantine_object FROM ing_deposits WHERE dataset = @d AND quarantine_object IS NOT NULL"))
             {

@@ -160,13 +160,14 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
         var result = new List<(string, StoredTablePart)>();
         await using var c = await hub.Metadata.OpenConnectionAsync(ct);
         await using var cmd = c.Command(
-            "SELECT table_name, object_id, rows_count, persons, seal_digest, deposit_id FROM ing_parts WHERE dataset = @d" +
+            "SELECT table_name, object_id, rows_count, persons, seal_digest, deposit_id, persons_object FROM ing_parts WHERE dataset = @d" +
             (table is null ? "" : " AND table_name = @t") + " ORDER BY seq");
         cmd.AddParameter("d", dataset);
         if (table is not null) cmd.AddParameter("t", table);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
-            result.Add((r.GetString(0), new StoredTablePart(r.GetString(1), r.GetInt64Value(2), r.GetInt64Value(3), r.GetString(4), r.GetString(5))));
+            result.Add((r.GetString(0), new StoredTablePart(r.GetString(1), r.GetInt64Value(2), r.GetInt64Value(3), r.GetString(4), r.GetString(5),
+                await r.IsDBNullAsync(6, ct) ? null : r.GetString(6))));
         return result;
     }
 
@@ -225,20 +226,18 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             while (pending is not null)
             {
                 var objectId = $"datasets/{dataset}/{depositId}/{schema.Name.ToLowerInvariant()}-{++partNo}.parquet";
-                var partPersons = new HashSet<string>(StringComparer.Ordinal);
+                IReadOnlyList<string> partPersons = [];
                 long partRows = 0;
                 written.Add(objectId);
                 var info = await hub.Sealed.WriteAsync(objectId, row.DataKey, async (stream, token) =>
                 {
-                    await using var writer = await ParquetPartWriter.CreateAsync(plan.OutputSchema, plan.HasPersonId, stream, token);
+                    await using var writer = await ParquetPartWriter.CreateAsync(plan.OutputSchema, stream, token);
                     while (pending is not null)
                     {
                         quarantined.AddRange(pending.Quarantined);
                         if (pending.Count > 0)
                         {
                             using var clean = plan.Apply(pending);
-                            if (clean.PersonIds is { } ids)
-                                for (var i = 0; i < clean.Count; i++) if (ids[i] is { } id) partPersons.Add(id);
                             await writer.WriteAsync(clean, token);
                             partRows += clean.Count;
                         }
@@ -246,10 +245,12 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
                         pending = partRows >= RowsPerPart ? null : await batches.ReadBatchAsync(token);
                         if (partRows >= RowsPerPart) break;
                     }
+                    partPersons = writer.Persons;
                 }, ct);
+                var personsObject = plan.HasPersonId ? await ParquetPartWriter.SealPersonsAsync(hub.Sealed, objectId, row.DataKey, partPersons, written, ct) : null;
                 persons.UnionWith(partPersons);
                 stored += partRows;
-                parts.Add(new StoredTablePart(objectId, partRows, partPersons.Count, info.SealDigest, depositId));
+                parts.Add(new StoredTablePart(objectId, partRows, partPersons.Count, info.SealDigest, depositId, personsObject));
                 if (partRows >= RowsPerPart) pending = await batches.ReadBatchAsync(ct);
             }
             rowsRead = reader.RowsRead;
@@ -280,16 +281,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
             {
                 await RecordDepositAsync(c, tx, depositId, dataset, schema.Name, actor, started, "stored", rowsRead, stored, rejected, persons.Count,
                     quarantineObject, errors.Count == 0 ? null : string.Join("\n", errors.Take(100).Select(e => e.Message)), ct);
-                foreach (var p in parts)
-                {
-                    await using var cmd = c.Command("""
-                        INSERT INTO ing_parts (object_id, dataset, table_name, deposit_id, rows_count, persons, seal_digest)
-                        VALUES (@o, @d, @t, @dep, @r, @p, @s)
-                        """, tx);
-                    cmd.AddParameter("o", p.ObjectId).AddParameter("d", dataset).AddParameter("t", schema.Name).AddParameter("dep", depositId)
-                        .AddParameter("r", p.Rows).AddParameter("p", p.Persons).AddParameter("s", p.SealDigest);
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
+                foreach (var p in parts) await InsertPartAsync(c, tx, dataset, schema.Name, p, ct);
                 await UpsertTableAsync(c, tx, dataset, schema, plan, stored, persons.Count, ct);
                 await SaveLinksAsync(c, tx, links, depositId, ct);
                 return 0;

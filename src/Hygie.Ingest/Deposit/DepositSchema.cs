@@ -82,5 +82,7 @@ public static class DepositSchema
             UPDATE ing_columns SET is_key = 1
             WHERE (name = 'id' OR name = 'encounter_id') AND dataset IN (SELECT name FROM ing_datasets WHERE kind = 'fhir');
             """),
+        new("ingest.datasets", 5, "each part's persons object (its persons in the order of its person_index column; null for older parts)",
+            "ALTER TABLE ing_parts ADD COLUMN persons_object TEXT;"),
     ];
 }

@@ -425,7 +425,6 @@ internal sealed class FhirDeposit : IAsyncDisposable
     {
         private readonly Schemas.TableSchema _schema = view.Schema(PersonColumn);
         private readonly List<object?[]> _rows = [];
-        private readonly HashSet<string> _partPersons = new(StringComparer.Ordinal);
         private readonly HashSet<string> _persons = new(StringComparer.Ordinal);
         private readonly List<StoredTablePart> _parts = [];
         private SealedObjectWriter? _object;
@@ -435,7 +434,6 @@ internal sealed class FhirDeposit : IAsyncDisposable
         public async Task AddAsync(object?[] row, string person, CancellationToken ct)
         {
             _rows.Add(row);
-            _partPersons.Add(person);
             _persons.Add(person);
             if (_rows.Count >= RowGroupRows) await FlushAsync(ct);
         }
@@ -448,7 +446,7 @@ internal sealed class FhirDeposit : IAsyncDisposable
                 var id = $"datasets/{deposit._dataset}/{deposit._depositId}/{view.Name}-{_parts.Count + 1}.parquet";
                 deposit.Written.Add(id);
                 _object = await deposit._hub.Sealed.OpenWriteAsync(id, deposit._dataKey, ct: ct);
-                _writer = await ParquetPartWriter.CreateAsync(_schema, false, _object.Stream, ct);
+                _writer = await ParquetPartWriter.CreateAsync(_schema, _object.Stream, ct);
             }
             await _writer.WriteRowsAsync(_rows, ct);
             _partRows += _rows.Count;
@@ -461,12 +459,13 @@ internal sealed class FhirDeposit : IAsyncDisposable
         {
             if (_writer is null) return;
             await _writer.DisposeAsync();
+            var persons = _writer.Persons;
             _writer = null;
             var info = await _object!.CommitAsync(ct);
             _object = null;
-            _parts.Add(new StoredTablePart(info.ObjectId, _partRows, _partPersons.Count, info.SealDigest, deposit._depositId));
+            var personsObject = await ParquetPartWriter.SealPersonsAsync(deposit._hub.Sealed, info.ObjectId, deposit._dataKey, persons, deposit.Written, ct);
+            _parts.Add(new StoredTablePart(info.ObjectId, _partRows, persons.Count, info.SealDigest, deposit._depositId, personsObject));
             _partRows = 0;
-            _partPersons.Clear();
         }
 
         public async Task<StoredFhirTable> CompleteAsync(CancellationToken ct)

@@ -1,31 +1,40 @@
+using Hygie.Core.Catalog;
 using Hygie.Ingest.Columns;
 using Hygie.Ingest.Deidentification;
 using Hygie.Ingest.Schemas;
 using Hygie.Ingest.Values;
+using Hygie.Storage.Sealing;
 using Parquet;
 using Parquet.Schema;
 
 namespace Hygie.Ingest.Deposit;
 
 /// <summary>Writes de-identified batches as Parquet row groups (one per batch) into a stream: <c>person_id</c> as text,
-/// integers as INT64, year/month as INT32, numbers as DOUBLE, dates as DATE, datetimes as TIMESTAMP, text as UTF-8.</summary>
+/// integers as INT64, year/month as INT32, numbers as DOUBLE, dates as DATE, datetimes as TIMESTAMP, text as UTF-8.
+/// A table with persons (a <see cref="StoredColumns.Person"/> field) gets one more column, last: each row's
+/// <see cref="StoredColumns.PersonIndex"/>, the rank of its person among the part's <see cref="Persons"/>.</summary>
 public sealed class ParquetPartWriter : IAsyncDisposable
 {
     private readonly ParquetWriter _writer;
     private readonly DataField[] _fields;
-    private readonly bool _hasPerson;
     private readonly FieldType[] _types;
+    private readonly int _person; // the person field's position, or -1
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly List<string> _persons = [];
 
-    private ParquetPartWriter(ParquetWriter writer, DataField[] fields, bool hasPerson, FieldType[] types)
+    private ParquetPartWriter(ParquetWriter writer, DataField[] fields, FieldType[] types, int person)
     {
         _writer = writer;
         _fields = fields;
-        _hasPerson = hasPerson;
         _types = types;
+        _person = person;
     }
 
-    public static ParquetSchema SchemaOf(TableSchema output) =>
-        new(output.Fields.Select(Field).Cast<Field>().ToArray());
+    /// <summary>The part's persons (hub pseudonyms), each once, in the order of their index: the part's persons object.</summary>
+    public IReadOnlyList<string> Persons => _persons;
+
+    private static ParquetSchema SchemaOf(TableSchema output, bool indexed) =>
+        new([.. output.Fields.Select(Field).Cast<Field>(), .. indexed ? [new DataField<int?>(StoredColumns.PersonIndex)] : Array.Empty<Field>()]);
 
     private static DataField Field(FieldSchema f) => f.Type switch
     {
@@ -38,11 +47,45 @@ public sealed class ParquetPartWriter : IAsyncDisposable
         _ => new DataField<string>(f.Name, true),
     };
 
-    public static async Task<ParquetPartWriter> CreateAsync(TableSchema output, bool hasPerson, Stream stream, CancellationToken ct)
+    /// <param name="output">the columns stored; its <see cref="StoredColumns.Person"/> field, if any, holds hub pseudonyms.</param>
+    public static async Task<ParquetPartWriter> CreateAsync(TableSchema output, Stream stream, CancellationToken ct)
     {
-        var schema = SchemaOf(output);
+        var person = output.Fields.ToList().FindIndex(f => f.Name == StoredColumns.Person && f.Type == FieldType.String);
+        var schema = SchemaOf(output, person >= 0);
         var writer = await ParquetWriter.CreateAsync(schema, stream, null, false, ct);
-        return new ParquetPartWriter(writer, schema.DataFields, hasPerson, [.. output.Fields.Select(f => f.Type)]);
+        return new ParquetPartWriter(writer, schema.DataFields, [.. output.Fields.Select(f => f.Type)], person);
+    }
+
+    /// <summary>
+    /// Seals a part's <see cref="Persons"/> beside it, as <c>….persons.parquet</c>, and returns that object's id (added
+    /// to <paramref name="written"/> first, so that a failed deposit deletes it with the part).
+    /// </summary>
+    public static async Task<string> SealPersonsAsync(SealedObjectStore store, string partObjectId, string dataKeyId, IReadOnlyList<string> persons,
+        ICollection<string> written, CancellationToken ct)
+    {
+        var id = (partObjectId.EndsWith(".parquet", StringComparison.Ordinal) ? partObjectId[..^".parquet".Length] : partObjectId) + ".persons.parquet";
+        written.Add(id);
+        await store.WriteAsync(id, dataKeyId, (stream, token) => WritePersonsAsync(persons, stream, token), ct);
+        return id;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="persons"/> (a part's <see cref="Persons"/>) as the part's persons object: a Parquet file
+    /// of one <see cref="StoredColumns.Person"/> column, in index order.
+    /// </summary>
+    public static async Task WritePersonsAsync(IReadOnlyList<string> persons, Stream stream, CancellationToken ct)
+    {
+        var field = new DataField<string>(StoredColumns.Person, false);
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(field), stream, null, false, ct);
+        const int rowGroup = 1 << 20;
+        var values = new ReadOnlyMemory<char>[Math.Min(rowGroup, persons.Count)];
+        for (var start = 0; start < persons.Count; start += rowGroup)
+        {
+            var n = Math.Min(rowGroup, persons.Count - start);
+            for (var i = 0; i < n; i++) values[i] = persons[start + i].AsMemory();
+            using var rg = writer.CreateRowGroup();
+            await rg.WriteAllPartsAsync<ReadOnlyMemory<char>>(field, values.AsMemory(0, n), null, null, ct);
+        }
     }
 
     /// <summary>
@@ -53,7 +96,7 @@ public sealed class ParquetPartWriter : IAsyncDisposable
     public async Task WriteRowsAsync(IReadOnlyList<object?[]> rows, CancellationToken ct)
     {
         using var rg = _writer.CreateRowGroup();
-        for (var c = 0; c < _fields.Length; c++)
+        for (var c = 0; c < _types.Length; c++)
         {
             var field = _fields[c];
             switch (_types[c])
@@ -72,6 +115,12 @@ public sealed class ParquetPartWriter : IAsyncDisposable
                     break;
                 }
             }
+        }
+        if (_person >= 0)
+        {
+            var ids = Grow(ref _ids, rows.Count);
+            for (var i = 0; i < rows.Count; i++) ids[i] = (string?)rows[i][_person];
+            await WriteIndexAsync(rg, ids, rows.Count, ct);
         }
     }
 
@@ -93,13 +142,14 @@ public sealed class ParquetPartWriter : IAsyncDisposable
     private DateTime[] _times = [];
     private char[] _chars = [];
     private ReadOnlyMemory<char>[] _texts = [];
+    private string?[] _ids = [];
 
     public async Task WriteAsync(DeidentifiedBatch batch, CancellationToken ct)
     {
         using var rg = _writer.CreateRowGroup();
         var n = batch.Count;
         var f = 0;
-        if (_hasPerson) await WritePersonsAsync(rg, _fields[f++], batch.PersonIds!, n, ct);
+        if (_person >= 0) await WritePersonsAsync(rg, _fields[f++], batch.PersonIds!, n, ct);
         foreach (var column in batch.Columns)
         {
             var field = _fields[f++];
@@ -131,6 +181,28 @@ public sealed class ParquetPartWriter : IAsyncDisposable
                 default: throw new InvalidOperationException($"column {column.Name}: unsupported vector {column.GetType().Name}");
             }
         }
+        if (_person >= 0) await WriteIndexAsync(rg, batch.PersonIds!, n, ct);
+    }
+
+    /// <summary>The person index column: each row's person numbered in the order the part first meets it.</summary>
+    private Task WriteIndexAsync(ParquetRowGroupWriter rg, string?[] ids, int n, CancellationToken ct)
+    {
+        var values = Grow(ref _ints, n);
+        var levels = Grow(ref _levels, n);
+        var k = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (ids[i] is not { } id) { levels[i] = 0; continue; }
+            if (!_index.TryGetValue(id, out var number))
+            {
+                number = _persons.Count;
+                _index.Add(id, number);
+                _persons.Add(id);
+            }
+            values[k++] = number;
+            levels[i] = 1;
+        }
+        return rg.WriteAllPartsAsync<int>(_fields[^1], values.AsMemory(0, k), levels.AsMemory(0, n), null, ct);
     }
 
     private Task WritePersonsAsync(ParquetRowGroupWriter rg, DataField field, string?[] ids, int n, CancellationToken ct)
