@@ -43,7 +43,6 @@ public static class QueryBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var options = BenchOptions.Parse(args, defaultRounds: 3);
-        Console.Error.WriteLine($"TRACE {DateTime.UtcNow:HH:mm:ss.fff} start");
         var csv = options.EnsureCsv();
         var dir = Path.Combine(Path.GetTempPath(), $"hygie-bench-query-{Guid.NewGuid():N}");
         var modules = HubModules.All;
@@ -108,7 +107,6 @@ public static class QueryBenchmark
                 double cold;
                 try
                 {
-                    Console.Error.WriteLine($"TRACE {DateTime.UtcNow:HH:mm:ss.fff} cold start");
                     cold = await TimeAsync(async () => governedRows = [.. (await workspaces.QueryAsync("alice", Project, governedSql, 0, 1000, default)).Rows]);
                     var warm = double.MaxValue;
                     for (var i = 0; i < 3; i++)
