@@ -1,4 +1,5 @@
 using Hygie.Core.Errors;
+using Parquet;
 
 namespace Hygie.Analytics;
 
@@ -30,15 +31,22 @@ public sealed class MemoryStaging : IDisposable
         return await use(staged.Path);
     }
 
+    private static FileStreamOptions PrivateFile()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return options;
+    }
+
+    private string NewFile() => System.IO.Path.Combine(Path, $"{Guid.NewGuid():N}.parquet");
+
     /// <summary>Copies <paramref name="content"/> to a staged file, deleted when the result is disposed.</summary>
     public async Task<StagedFile> StageAsync(Stream content, CancellationToken ct)
     {
-        var file = System.IO.Path.Combine(Path, $"{Guid.NewGuid():N}.parquet");
+        var file = NewFile();
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            await using (var output = new FileStream(file, options))
+            await using (var output = new FileStream(file, PrivateFile()))
                 await content.CopyToAsync(output, 1 << 20, ct); // whole sealed chunks: unsealed straight into the copy buffer
             return new StagedFile(file);
         }
@@ -47,6 +55,71 @@ public sealed class MemoryStaging : IDisposable
             File.Delete(file);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Stages only what a reader of <paramref name="columns"/> needs of the Parquet file <paramref name="content"/> (a
+    /// seekable stream): its footer and those columns' chunks (with their indexes and bloom filters), each at its own
+    /// offset in a sparse file of the same length, the rest a hole. DuckDB reading those columns finds every byte it
+    /// reads; the other columns are never unsealed nor copied.
+    /// </summary>
+    public async Task<StagedFile> StageColumnsAsync(Stream content, IReadOnlyCollection<string> columns, CancellationToken ct)
+    {
+        var wanted = new HashSet<string>(columns, StringComparer.OrdinalIgnoreCase);
+        var ranges = new List<(long Offset, long Length)> { (0, 4) }; // the leading magic
+        var tail = new byte[8];
+        content.Position = content.Length - 8;
+        await content.ReadExactlyAsync(tail, ct);
+        var footer = BitConverter.ToInt32(tail, 0) + 8L;
+        ranges.Add((content.Length - footer, footer));
+        content.Position = 0;
+        await using (var reader = await ParquetReader.CreateAsync(content, null, leaveStreamOpen: true, ct))
+            foreach (var chunk in reader.Metadata!.RowGroups.SelectMany(g => g.Columns))
+            {
+                if (chunk.MetaData is not { } meta || meta.PathInSchema.Count == 0 || !wanted.Contains(meta.PathInSchema[0])) continue;
+                var start = new[] { meta.DictionaryPageOffset, meta.IndexPageOffset, meta.DataPageOffset }.Where(o => o > 0).Min()!.Value;
+                ranges.Add((start, meta.TotalCompressedSize));
+                if (meta.BloomFilterOffset is > 0 && meta.BloomFilterLength is > 0) ranges.Add((meta.BloomFilterOffset.Value, meta.BloomFilterLength.Value));
+                if (chunk.ColumnIndexOffset is > 0 && chunk.ColumnIndexLength is > 0) ranges.Add((chunk.ColumnIndexOffset.Value, chunk.ColumnIndexLength.Value));
+                if (chunk.OffsetIndexOffset is > 0 && chunk.OffsetIndexLength is > 0) ranges.Add((chunk.OffsetIndexOffset.Value, chunk.OffsetIndexLength.Value));
+            }
+        var file = NewFile();
+        try
+        {
+            await using var output = new FileStream(file, PrivateFile());
+            output.SetLength(content.Length); // a hole: tmpfs gives memory to the bytes written only
+            var handle = output.SafeFileHandle;
+            var buffer = new byte[1 << 20];
+            foreach (var (offset, length) in Merged(ranges, content.Length))
+                for (var done = 0L; done < length;)
+                {
+                    var n = (int)Math.Min(buffer.Length, length - done);
+                    content.Position = offset + done;
+                    await content.ReadExactlyAsync(buffer.AsMemory(0, n), ct);
+                    await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, n), offset + done, ct);
+                    done += n;
+                }
+            return new StagedFile(file);
+        }
+        catch
+        {
+            File.Delete(file);
+            throw;
+        }
+    }
+
+    /// <summary>The ranges sorted, overlapping or touching ones joined, clipped to the file.</summary>
+    private static List<(long Offset, long Length)> Merged(List<(long Offset, long Length)> ranges, long fileLength)
+    {
+        var merged = new List<(long Offset, long Length)>();
+        foreach (var (offset, length) in ranges.Where(r => r.Length > 0 && r.Offset >= 0 && r.Offset < fileLength).OrderBy(r => r.Offset))
+        {
+            var end = Math.Min(fileLength, offset + length);
+            if (merged.Count > 0 && offset <= merged[^1].Offset + merged[^1].Length)
+                merged[^1] = (merged[^1].Offset, Math.Max(merged[^1].Length, end - merged[^1].Offset));
+            else merged.Add((offset, end - offset));
+        }
+        return merged;
     }
 
     /// <summary>A staged file; disposing it deletes it.</summary>

@@ -87,12 +87,16 @@ public sealed class Workspace : IDisposable
             using (var appender = db.CreateAppender("_opted_out"))
                 foreach (var id in optedOut) appender.CreateRow().AppendValue(id).EndRow();
             var schemas = new List<IReadOnlyList<WorkspaceColumn>>();
-            for (var i = 0; i < tables.Count; i++) schemas.Add(await LoadAsync(db, tables[i], granted[i].Columns, staging, ct));
-            // a persons object lists all of its part's persons, also those whose rows are all outside the permit's period
-            var withPersons = tables.Where(t => t.PersonColumn is not null).ToList();
-            if (withPersons.Any(t => DateFilter(t).Length > 0))
-                Execute(db, $"DELETE FROM _person_map WHERE {PersonNumber} NOT IN " +
-                            $"({string.Join(" UNION ALL ", withPersons.Select(t => $"SELECT {PersonNumber} FROM {Stored(t)}"))})");
+            var unusedPersons = false;
+            for (var i = 0; i < tables.Count; i++)
+            {
+                var (schema, unused) = await LoadAsync(db, tables[i], granted[i].Columns, staging, ct);
+                schemas.Add(schema);
+                unusedPersons |= unused;
+            }
+            if (unusedPersons)
+                Execute(db, $"DELETE FROM _person_map WHERE {PersonNumber} NOT IN ({string.Join(" UNION ALL ",
+                    tables.Where(t => t.PersonColumn is not null).Select(t => $"SELECT {PersonNumber} FROM {Stored(t)}"))})");
             RekeyResources(db, tables, projectPseudonym, limits.Threads);
             Execute(db, $"CREATE TABLE {Hidden}._persons ({PersonNumber} INTEGER NOT NULL, pseudonym VARCHAR NOT NULL)");
             Pseudonymize(db, projectPseudonym, limits.Threads);
@@ -137,8 +141,10 @@ public sealed class Workspace : IDisposable
     /// otherwise its rows whose person has no number yet keep the hub pseudonym in a pending column, and those few
     /// persons are then numbered and their rows updated (or deleted, for opted-out persons).
     /// </summary>
-    /// <returns>the names and types of the <paramref name="granted"/> columns, as the parts hold them.</returns>
-    private static async Task<IReadOnlyList<WorkspaceColumn>> LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, IReadOnlyList<string> granted,
+    /// <returns>the names and types of the <paramref name="granted"/> columns, as the parts hold them; and whether
+    /// persons may have been numbered without a row loaded (a persons object lists all of its part's persons, also those
+    /// whose rows are all outside the permit's period).</returns>
+    private static async Task<(IReadOnlyList<WorkspaceColumn> Schema, bool UnusedPersons)> LoadAsync(DuckDBConnection db, WorkspaceTableSpec table, IReadOnlyList<string> granted,
         MemoryStaging staging, CancellationToken ct)
     {
         var schema = new List<WorkspaceColumn>();
@@ -146,8 +152,10 @@ public sealed class Workspace : IDisposable
         var columns = string.Join(", ", table.Columns.Select(c => "r." + Quote(c)));
         var rest = columns.Length > 0 ? ", " + columns : "";
         var person = "r." + Quote(StoredColumns.Person);
-        var filter = DateFilter(table);
+        var period = Period(table);
+        var filter = period is null ? "" : " WHERE " + period;
         var created = false;
+        var unused = false;
         // The next part is unsealed and staged while this one loads (DuckDB leaves part of a core idle); the first two
         // are staged side by side, as nothing else runs yet. At most two parts are staged at any time.
         var stagings = new Task<StagedPart>?[table.Parts.Count];
@@ -173,6 +181,8 @@ public sealed class Workspace : IDisposable
                                 $"FROM {listed} s JOIN _person_map m ON s.{Quote(StoredColumns.Person)} = m.person_id");
                     select = $"SELECT p.{PersonNumber}{rest}, NULL::VARCHAR AS {Pending} FROM {source} " +
                              $"JOIN _part_persons p ON r.{Quote(StoredColumns.PersonIndex)} = p.local{filter}";
+                    unused = unused || (period is not null &&
+                        Count(db, $"SELECT count(*) FROM {source} WHERE r.{Quote(StoredColumns.PersonIndex)} IS NOT NULL AND ({period}) IS NOT TRUE") > 0);
                 }
                 else
                 {
@@ -208,14 +218,18 @@ public sealed class Workspace : IDisposable
         }
         if (!created) throw new InvalidOperationException($"table {table.Name} has no data files");
         if (table.PersonColumn is not null) Execute(db, $"ALTER TABLE {target} DROP COLUMN {Pending}; DROP TABLE IF EXISTS _part_persons");
-        return schema;
+        return (schema, unused);
 
         Task<StagedPart> Stage(WorkspacePart part) => Task.Run(async () =>
         {
-            var persons = table.PersonColumn is not null && part.OpenPersons is { } open ? await StageOne(open) : null;
+            var indexed = table.PersonColumn is not null && part.OpenPersons is not null;
+            var persons = indexed ? await StageOne(part.OpenPersons!, null) : null;
             try
             {
-                return new StagedPart(await StageOne(part.Open), persons);
+                // the columns the load reads: those loaded, the period's and the person's (its index, or its pseudonym)
+                var read = table.Columns.Append(table.DateColumn)
+                    .Append(table.PersonColumn is null ? null : indexed ? StoredColumns.PersonIndex : StoredColumns.Person).OfType<string>().ToList();
+                return new StagedPart(await StageOne(part.Open, read), persons);
             }
             catch
             {
@@ -224,10 +238,11 @@ public sealed class Workspace : IDisposable
             }
         }, ct);
 
-        async Task<MemoryStaging.StagedFile> StageOne(Func<CancellationToken, Task<Stream>> open)
+        // a seekable part gives up those columns alone; otherwise it is copied whole
+        async Task<MemoryStaging.StagedFile> StageOne(Func<CancellationToken, Task<Stream>> open, IReadOnlyCollection<string>? columns)
         {
             await using var content = await open(ct);
-            return await staging.StageAsync(content, ct);
+            return columns is not null && content.CanSeek ? await staging.StageColumnsAsync(content, columns, ct) : await staging.StageAsync(content, ct);
         }
     }
 
@@ -243,13 +258,14 @@ public sealed class Workspace : IDisposable
 
     private static string Literal(string text) => "'" + text.Replace("'", "''") + "'";
 
-    private static string DateFilter(WorkspaceTableSpec t)
+    /// <summary>The condition a row of <c>r</c> meets inside the permit's period; null when the table is not limited in time.</summary>
+    private static string? Period(WorkspaceTableSpec t)
     {
-        if (t.DateColumn is null || (t.From is null && t.To is null)) return "";
+        if (t.DateColumn is null || (t.From is null && t.To is null)) return null;
         var conditions = new List<string>();
         if (t.From is { } from) conditions.Add($"r.{Quote(t.DateColumn)} >= DATE '{from:yyyy-MM-dd}'");
         if (t.To is { } to) conditions.Add($"r.{Quote(t.DateColumn)} <= DATE '{to:yyyy-MM-dd}'");
-        return " WHERE " + string.Join(" AND ", conditions);
+        return string.Join(" AND ", conditions);
     }
 
     /// <summary>Numbers the persons <paramref name="distinctPersons"/> yields that have no number yet, opted-out ones excepted.</summary>

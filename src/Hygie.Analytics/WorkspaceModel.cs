@@ -20,7 +20,8 @@ public sealed record WorkspaceTableSpec(
     IReadOnlyList<WorkspacePart> Parts,
     IReadOnlyList<string>? ResourceKeyColumns = null);
 
-/// <summary>One Parquet file of a table, opened (unsealed) on demand.</summary>
+/// <summary>One Parquet file of a table, opened (unsealed) on demand: a seekable stream has only the columns a load
+/// reads unsealed and staged, another is staged whole.</summary>
 /// <param name="OpenPersons">the part's persons object (see <see cref="StoredTablePart.PersonsObjectId"/>), when it
 /// has one: its rows then join their persons on <see cref="StoredColumns.PersonIndex"/>, not on the pseudonym.</param>
 public sealed record WorkspacePart(Func<CancellationToken, Task<Stream>> Open, Func<CancellationToken, Task<Stream>>? OpenPersons = null);

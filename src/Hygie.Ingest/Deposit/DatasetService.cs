@@ -246,7 +246,7 @@ public sealed partial class DatasetService(Hub hub) : IDatasetCatalog, IDatasetF
                         if (partRows >= RowsPerPart) break;
                     }
                     partPersons = writer.Persons;
-                }, ct);
+                }, ct, ParquetPartWriter.SealedChunkSize);
                 var personsObject = plan.HasPersonId ? await ParquetPartWriter.SealPersonsAsync(hub.Sealed, objectId, row.DataKey, partPersons, written, ct) : null;
                 persons.UnionWith(partPersons);
                 stored += partRows;

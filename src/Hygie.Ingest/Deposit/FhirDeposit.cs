@@ -445,7 +445,7 @@ internal sealed class FhirDeposit : IAsyncDisposable
             {
                 var id = $"datasets/{deposit._dataset}/{deposit._depositId}/{view.Name}-{_parts.Count + 1}.parquet";
                 deposit.Written.Add(id);
-                _object = await deposit._hub.Sealed.OpenWriteAsync(id, deposit._dataKey, ct: ct);
+                _object = await deposit._hub.Sealed.OpenWriteAsync(id, deposit._dataKey, ParquetPartWriter.SealedChunkSize, ct);
                 _writer = await ParquetPartWriter.CreateAsync(_schema, _object.Stream, ct);
             }
             await _writer.WriteRowsAsync(_rows, ct);

@@ -15,6 +15,12 @@ namespace Hygie.Ingest.Deposit;
 /// <see cref="StoredColumns.PersonIndex"/>, the rank of its person among the part's <see cref="Persons"/>.</summary>
 public sealed class ParquetPartWriter : IAsyncDisposable
 {
+    /// <summary>
+    /// The plaintext bytes per sealed chunk of a part: a workspace unseals only the chunks holding the columns it loads,
+    /// and a column's chunk in a row group is a few hundred KiB, so the default 1 MiB would unseal most of a row group.
+    /// </summary>
+    public const int SealedChunkSize = 64 << 10;
+
     private readonly ParquetWriter _writer;
     private readonly DataField[] _fields;
     private readonly FieldType[] _types;

@@ -226,7 +226,8 @@ public sealed class WorkspaceService : IAsyncDisposable
             specs.Add(new WorkspaceTableSpec(name, columns,
                 personGranted ? (dataset.Kind == "snds" ? "NUM_ENQ" : StoredColumns.Person) : null,
                 dateColumn, permit.DataFrom, permit.DataTo,
-                parts.Select(p => new WorkspacePart(Opener(p.ObjectId), p.PersonsObjectId is { } persons ? Opener(persons) : null)).ToList(),
+                parts.Select(p => new WorkspacePart(async c => await _hub.Sealed.OpenRandomAccessAsync(p.ObjectId, c),
+                    p.PersonsObjectId is { } persons ? async c => await _hub.Sealed.OpenReadAsync(persons, c) : null)).ToList(),
                 columns.Where(c => table.Column(c)?.IsResourceKey == true).ToList()));
             mapped.Add(new Mapped(granted.Dataset, granted.Table, granted.Columns));
         }
@@ -249,8 +250,6 @@ public sealed class WorkspaceService : IAsyncDisposable
             }), CancellationToken.None);
         return new Session(workspace, permit.Id, mapped, reads is not null && loaded == 0);
     }
-
-    private Func<CancellationToken, Task<Stream>> Opener(string objectId) => async ct => await _hub.Sealed.OpenReadAsync(objectId, ct);
 
     private void Drop((string Project, string Subject) key, string why)
     {

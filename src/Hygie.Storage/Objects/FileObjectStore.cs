@@ -44,6 +44,21 @@ public sealed class FileObjectStore : IObjectStore, IObjectCopyTarget
         }
     }
 
+    public async Task<Stream> OpenReadAsync(string key, long offset, long length, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var file = (FileStream)await OpenReadAsync(key, ct);
+        file.Position = Math.Min(offset, file.Length);
+        return new BoundedStream(file, Math.Min(length, file.Length - file.Position));
+    }
+
+    public Task<long> LengthAsync(string key, CancellationToken ct = default)
+    {
+        var info = new FileInfo(PathOf(key));
+        return info.Exists ? Task.FromResult(info.Length) : throw new NotFoundException($"object '{key}' does not exist in the object store at {Root}", "object-not-found");
+    }
+
     public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => Task.FromResult(File.Exists(PathOf(key)));
 
     public Task DeleteAsync(string key, CancellationToken ct = default)

@@ -17,6 +17,13 @@ public interface IObjectStore
     /// <summary>Opens an object for reading; throws <see cref="Core.Errors.NotFoundException"/> when absent.</summary>
     Task<Stream> OpenReadAsync(string key, CancellationToken ct = default);
 
+    /// <summary>Opens <paramref name="length"/> bytes of an object from <paramref name="offset"/> (fewer where it ends),
+    /// for readers that need parts of an object only; throws <see cref="Core.Errors.NotFoundException"/> when absent.</summary>
+    Task<Stream> OpenReadAsync(string key, long offset, long length, CancellationToken ct = default);
+
+    /// <summary>An object's length in bytes; throws <see cref="Core.Errors.NotFoundException"/> when absent.</summary>
+    Task<long> LengthAsync(string key, CancellationToken ct = default);
+
     Task<bool> ExistsAsync(string key, CancellationToken ct = default);
 
     Task DeleteAsync(string key, CancellationToken ct = default);

@@ -78,6 +78,39 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    public async Task<Stream> OpenReadAsync(string key, long offset, long length, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length == 0) return Stream.Null;
+        var request = new GetObjectRequest { BucketName = _options.Bucket, Key = S3Key(key), ByteRange = new ByteRange(offset, offset + length - 1) };
+        try
+        {
+            var response = await _client.GetObjectAsync(request, ct);
+            return new S3Read(response);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            return Stream.Null; // the range starts at or after the end
+        }
+        catch (Exception e) when (Translate(e, "read", key, ct) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public async Task<long> LengthAsync(string key, CancellationToken ct = default)
+    {
+        try
+        {
+            return (await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = S3Key(key) }, ct)).ContentLength;
+        }
+        catch (Exception e) when (Translate(e, "read", key, ct) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
     public async Task<bool> ExistsAsync(string key, CancellationToken ct = default)
     {
         try

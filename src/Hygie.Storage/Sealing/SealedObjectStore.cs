@@ -12,13 +12,15 @@ public sealed class SealedObjectStore(IObjectStore objects, KeyRing keys)
     /// Seals what <paramref name="write"/> writes into object <paramref name="objectId"/>, under data key
     /// <paramref name="dataKeyId"/>. The object appears only if <paramref name="write"/> completes.
     /// </summary>
-    public async Task<SealedObjectInfo> WriteAsync(string objectId, string dataKeyId, Func<Stream, CancellationToken, Task> write, CancellationToken ct = default)
+    /// <param name="chunkSize">the plaintext bytes per sealed chunk: the unit a <see cref="SealedRandomAccessStream"/> fetches.</param>
+    public async Task<SealedObjectInfo> WriteAsync(string objectId, string dataKeyId, Func<Stream, CancellationToken, Task> write, CancellationToken ct = default,
+        int chunkSize = SealedFormat.DefaultChunkSize)
     {
         var key = await keys.GetAsync(dataKeyId, ct);
         await using var target = await objects.OpenWriteAsync(objectId, ct);
         string digest;
         long plain, cipher;
-        using (var sealing = new SealingStream(new BufferedStream(target, 1 << 20), objectId, dataKeyId, key))
+        using (var sealing = new SealingStream(new BufferedStream(target, 1 << 20), objectId, dataKeyId, key, chunkSize))
         {
             await write(sealing, ct);
             digest = sealing.Finish();
@@ -64,6 +66,10 @@ public sealed class SealedObjectStore(IObjectStore objects, KeyRing keys)
             throw;
         }
     }
+
+    /// <summary>Opens a sealed object for reading parts of it (seekable); the data key is the one its header names.</summary>
+    public Task<SealedRandomAccessStream> OpenRandomAccessAsync(string objectId, CancellationToken ct = default) =>
+        SealedRandomAccessStream.OpenAsync(objects, objectId, id => keys.GetAsync(id, ct), ct);
 
     /// <summary>Unseals the whole object, authenticating every chunk, and returns its seal digest.</summary>
     public async Task<string> VerifyAsync(string objectId, CancellationToken ct = default)

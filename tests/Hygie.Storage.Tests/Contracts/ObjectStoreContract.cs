@@ -241,4 +241,75 @@ public abstract class ObjectStoreContract : IAsyncLifetime
             }));
         await AssertAbsentAsync("datasets/ds-contract/part-0003");
     }
+
+    [ContractFact]
+    public async Task Ranges_read_back_and_a_sealed_object_reads_at_random_with_every_chunk_authenticated()
+    {
+        var content = new byte[300_000];
+        RandomNumberGenerator.Fill(content);
+        await PutAsync("ranges/plain", content);
+        Assert.Equal(content.Length, await Store.LengthAsync("ranges/plain"));
+        foreach (var (offset, length) in new (long, long)[] { (0, 10), (123_456, 50_000), (299_990, 100), (300_000, 5), (0, 0) })
+        {
+            await using var range = await Store.OpenReadAsync("ranges/plain", offset, length);
+            using var copy = new MemoryStream();
+            await range.CopyToAsync(copy);
+            Assert.Equal(content.AsSpan((int)Math.Min(offset, content.Length), (int)Math.Min(length, Math.Max(0, content.Length - offset))).ToArray(), copy.ToArray());
+        }
+        await Assert.ThrowsAsync<NotFoundException>(() => Store.LengthAsync("ranges/absent"));
+        await Assert.ThrowsAsync<NotFoundException>(() => Store.OpenReadAsync("ranges/absent", 0, 10));
+
+        using var directory = new TempDirectory("hygie-sealed");
+        await using var metadata = new SqliteMetadataStore(directory.Combine("metadata.db"));
+        await MigrationRunner.ApplyAsync(metadata, Hub.Hub.StorageMigrations, TimeProvider.System);
+        using var vault = LocalKeyringVault.Create(directory.Combine("keyring.json"), null, TimeProvider.System);
+        var ring = new KeyRing(metadata, vault, TimeProvider.System);
+        var sealedStore = new SealedObjectStore(Store, ring);
+        var keyId = await ring.CreateAsync("dataset", "ds-ranges");
+        const int chunk = 4096;
+        await sealedStore.WriteAsync("ranges/sealed", keyId, (sink, ct) => sink.WriteAsync(content, ct).AsTask(), chunkSize: chunk);
+
+        await using (var stream = await sealedStore.OpenRandomAccessAsync("ranges/sealed"))
+        {
+            Assert.True(stream.CanSeek);
+            Assert.Equal(content.Length, stream.Length);
+            var random = new Random(7);
+            for (var i = 0; i < 40; i++)
+            {
+                var offset = random.Next(content.Length);
+                var buffer = new byte[random.Next(1, 5 * chunk)];
+                stream.Position = offset;
+                var n = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false);
+                Assert.Equal(Math.Min(buffer.Length, content.Length - offset), n);
+                Assert.True(content.AsSpan(offset, n).SequenceEqual(buffer.AsSpan(0, n)), $"bytes at {offset}");
+            }
+            stream.Position = content.Length;
+            Assert.Equal(0, await stream.ReadAsync(new byte[10]));
+        }
+
+        // an altered chunk fails where it is read, not elsewhere; a cut tail fails as soon as it is read, a lost last chunk at once
+        var raw = await ReadAllAsync("ranges/sealed");
+        var altered = (byte[])raw.Clone();
+        altered[^(3 * (chunk + 16))] ^= 1;
+        await PutAsync("ranges/sealed", altered);
+        await using (var stream = await sealedStore.OpenRandomAccessAsync("ranges/sealed"))
+        {
+            Assert.Equal(content[..100], await ReadAsync(stream, 0, 100));
+            await Assert.ThrowsAsync<IntegrityException>(() => ReadAsync(stream, content.Length - 3 * chunk, 3 * chunk));
+        }
+        await PutAsync("ranges/sealed", raw[..^100]);
+        await using (var stream = await sealedStore.OpenRandomAccessAsync("ranges/sealed"))
+            await Assert.ThrowsAsync<IntegrityException>(() => ReadAsync(stream, stream.Length - 10, 10));
+        var lastChunk = (content.Length % chunk) + 16;
+        await PutAsync("ranges/sealed", raw[..^lastChunk]);
+        await Assert.ThrowsAsync<IntegrityException>(async () => await sealedStore.OpenRandomAccessAsync("ranges/sealed"));
+
+        static async Task<byte[]> ReadAsync(Stream stream, long offset, int length)
+        {
+            var buffer = new byte[length];
+            stream.Position = offset;
+            await stream.ReadExactlyAsync(buffer);
+            return buffer;
+        }
+    }
 }
