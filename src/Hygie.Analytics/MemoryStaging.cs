@@ -1,4 +1,5 @@
 using Hygie.Core.Errors;
+using Hygie.Storage.Sealing;
 using Parquet;
 
 namespace Hygie.Analytics;
@@ -89,15 +90,22 @@ public sealed class MemoryStaging : IDisposable
             await using var output = new FileStream(file, PrivateFile());
             output.SetLength(content.Length); // a hole: tmpfs gives memory to the bytes written only
             var handle = output.SafeFileHandle;
-            var buffer = new byte[1 << 20];
-            foreach (var (offset, length) in Merged(ranges, content.Length))
-                for (var done = 0L; done < length;)
+            var pieces = Pieces(Merged(ranges, content.Length));
+            if (content is SealedRandomAccessStream sealedContent)
+                // several ranged reads in flight: each is a round trip to the object store (an S3 GET)
+                await Parallel.ForEachAsync(pieces, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (piece, token) =>
                 {
-                    var n = (int)Math.Min(buffer.Length, length - done);
-                    content.Position = offset + done;
-                    await content.ReadExactlyAsync(buffer.AsMemory(0, n), ct);
-                    await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, n), offset + done, ct);
-                    done += n;
+                    var buffer = new byte[piece.Length];
+                    if (await sealedContent.ReadAtAsync(piece.Offset, buffer, token) != buffer.Length) throw new EndOfStreamException();
+                    await RandomAccess.WriteAsync(handle, buffer, piece.Offset, token);
+                });
+            else
+                foreach (var (offset, length) in pieces)
+                {
+                    var buffer = new byte[length];
+                    content.Position = offset;
+                    await content.ReadExactlyAsync(buffer, ct);
+                    await RandomAccess.WriteAsync(handle, buffer, offset, ct);
                 }
             return new StagedFile(file);
         }
@@ -106,6 +114,22 @@ public sealed class MemoryStaging : IDisposable
             File.Delete(file);
             throw;
         }
+    }
+
+    /// <summary>The ranges cut at every MiB of the file: pieces to copy, none longer than a MiB, whose ends fall on
+    /// sealed chunk boundaries where they can (a chunk split between two pieces would be fetched twice).</summary>
+    private static List<(long Offset, int Length)> Pieces(List<(long Offset, long Length)> ranges)
+    {
+        const long piece = 1 << 20;
+        var pieces = new List<(long, int)>();
+        foreach (var (offset, length) in ranges)
+            for (var at = offset; at < offset + length;)
+            {
+                var next = Math.Min(offset + length, (at / piece + 1) * piece);
+                pieces.Add((at, (int)(next - at)));
+                at = next;
+            }
+        return pieces;
     }
 
     /// <summary>The ranges sorted, overlapping or touching ones joined, clipped to the file.</summary>

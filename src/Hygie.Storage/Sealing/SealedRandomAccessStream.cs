@@ -8,8 +8,8 @@ namespace Hygie.Storage.Sealing;
 
 /// <summary>
 /// Seekable, read-only access to a sealed object's plaintext, for readers that need parts of it only (a workspace
-/// stages just the Parquet columns it loads): a read fetches the chunks it covers with one ranged read of the store
-/// and authenticates each before returning any byte. A chunk's nonce and associated data bind its index and whether it
+/// stages just the Parquet columns it loads): a read fetches the chunks it covers with ranged reads of the store (one
+/// per 16 MiB) and authenticates each before returning any byte. A chunk's nonce and associated data bind its index and whether it
 /// is the last one, so altered, swapped or truncated chunks fail here as in a full read; the seal digest, which needs
 /// every chunk, is not computed (<see cref="SealedObjectStore.VerifyAsync"/> does that).
 /// </summary>
@@ -24,9 +24,6 @@ public sealed class SealedRandomAccessStream : Stream
     private readonly byte[] _headerDigest;
     private readonly int _chunkSize;
     private readonly long _dataStart, _chunks, _storedLength;
-    private readonly byte[] _chunk; // the plaintext of the last chunk read
-    private long _chunkIndex = -1;
-    private int _chunkLength;
     private long _position;
 
     private SealedRandomAccessStream(IObjectStore objects, string objectId, SealedHeader header, byte[] cek, long storedLength)
@@ -46,7 +43,6 @@ public sealed class SealedRandomAccessStream : Stream
         Length = (_chunks - 1) * _chunkSize + lastSealed - SealedFormat.TagSize;
         _gcm = new AesGcm(cek, SealedFormat.TagSize);
         CryptographicOperations.ZeroMemory(cek);
-        _chunk = new byte[_chunkSize];
     }
 
     /// <summary>Reads the header of object <paramref name="objectId"/>, asks <paramref name="dataKey"/> for the key it names, and opens the object.</summary>
@@ -86,59 +82,68 @@ public sealed class SealedRandomAccessStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
-        if (_position >= Length || buffer.Length == 0) return 0;
-        var first = _position / _chunkSize;
-        var direct = 0;
-        if (first != _chunkIndex)
-        {
-            var end = Math.Min(Length, _position + buffer.Length);
-            var count = (int)Math.Min((end - 1) / _chunkSize - first + 1, Math.Max(1, MaxReadLength / _chunkSize));
-            direct = await FetchAsync(first, count, buffer, ct);
-        }
-        var at = (int)(_position - _chunkIndex * _chunkSize);
-        var n = Math.Min(buffer.Length, _chunkLength - at);
-        _chunk.AsSpan(at, n).CopyTo(buffer.Span);
-        _position += n + direct;
-        return n + direct;
+        var n = await ReadAtAsync(_position, buffer, ct);
+        _position += n;
+        return n;
     }
 
     /// <summary>
-    /// Fetches chunks [first, first + count) in one ranged read and authenticates each: the first (where the read
-    /// starts) into the chunk cache, the next ones the read covers entirely straight into <paramref name="buffer"/>,
-    /// after the cached chunk's part. Returns how many bytes went straight to the buffer.
+    /// Reads up to <paramref name="buffer"/>'s length from <paramref name="position"/> (fewer at the end) without
+    /// moving the stream's position. Safe to call from several threads at once: a reader of many ranges keeps several
+    /// fetches in flight, each a round trip to the store (an S3 GET).
     /// </summary>
-    private async Task<int> FetchAsync(long first, int count, Memory<byte> buffer, CancellationToken ct)
+    public async Task<int> ReadAtAsync(long position, Memory<byte> buffer, CancellationToken ct = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        if (position >= Length || buffer.Length == 0) return 0;
+        var end = Math.Min(Length, position + buffer.Length);
         var stride = _chunkSize + SealedFormat.TagSize;
-        var offset = _dataStart + first * stride;
-        var length = (int)Math.Min((long)count * stride, _storedLength - offset);
-        var sealedBytes = ArrayPool<byte>.Shared.Rent(length);
+        var perFetch = Math.Max(1, MaxReadLength / stride);
+        var last = (end - 1) / _chunkSize;
+        byte[]? partial = null; // a chunk the read wants only part of
         try
         {
-            await using (var range = await _objects.OpenReadAsync(_objectId, offset, length, ct))
-                if (SealedFormat.ReadFull(range, sealedBytes.AsSpan(0, length)) < length)
-                    throw new IntegrityException($"object {_objectId} is truncated: chunk {first + count - 1} is missing", "seal-truncated");
-            var firstSealed = Math.Min(stride, length);
-            _chunkIndex = -1;
-            Decrypt(first, sealedBytes.AsSpan(0, firstSealed), _chunk);
-            _chunkIndex = first;
-            _chunkLength = firstSealed - SealedFormat.TagSize;
-            var at = _chunkLength - (int)(_position - first * _chunkSize);
-            var direct = 0;
-            for (var k = 1; k < count; k++)
+            for (var first = position / _chunkSize; first <= last; first += perFetch)
             {
-                var sealedChunk = sealedBytes.AsSpan(k * stride, Math.Min(stride, length - k * stride));
-                var plain = sealedChunk.Length - SealedFormat.TagSize;
-                if (at + direct + plain > buffer.Length) break; // wanted in part only: fetched again by the next read
-                Decrypt(first + k, sealedChunk, buffer.Span.Slice(at + direct, plain));
-                direct += plain;
+                var count = (int)Math.Min(perFetch, last - first + 1);
+                var offset = _dataStart + first * stride;
+                var length = (int)Math.Min((long)count * stride, _storedLength - offset);
+                var sealedBytes = ArrayPool<byte>.Shared.Rent(length);
+                try
+                {
+                    await using (var range = await _objects.OpenReadAsync(_objectId, offset, length, ct))
+                        if (SealedFormat.ReadFull(range, sealedBytes.AsSpan(0, length)) < length)
+                            throw new IntegrityException($"object {_objectId} is truncated: chunk {first + count - 1} is missing", "seal-truncated");
+                    for (var k = 0; k < count; k++)
+                    {
+                        var sealedChunk = sealedBytes.AsSpan(k * stride, Math.Min(stride, length - k * stride));
+                        var start = (first + k) * _chunkSize;
+                        var plain = sealedChunk.Length - SealedFormat.TagSize;
+                        long from = Math.Max(position, start), to = Math.Min(end, start + plain);
+                        if (from == start && to == start + plain) Decrypt(first + k, sealedChunk, buffer.Span.Slice((int)(start - position), plain));
+                        else
+                        {
+                            partial ??= ArrayPool<byte>.Shared.Rent(_chunkSize);
+                            Decrypt(first + k, sealedChunk, partial);
+                            partial.AsSpan((int)(from - start), (int)(to - from)).CopyTo(buffer.Span[(int)(from - position)..]);
+                        }
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(sealedBytes);
+                }
             }
-            return direct;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(sealedBytes);
+            if (partial is not null)
+            {
+                CryptographicOperations.ZeroMemory(partial);
+                ArrayPool<byte>.Shared.Return(partial);
+            }
         }
+        return (int)(end - position);
     }
 
     private void Decrypt(long index, ReadOnlySpan<byte> sealedChunk, Span<byte> target)
@@ -149,7 +154,7 @@ public sealed class SealedRandomAccessStream : Stream
         SealedFormat.ChunkNonceAndAad(nonce, aad, _headerDigest, index, index == _chunks - 1);
         try
         {
-            _gcm.Decrypt(nonce, sealedChunk[..length], sealedChunk[length..], target[..length], aad);
+            lock (_gcm) _gcm.Decrypt(nonce, sealedChunk[..length], sealedChunk[length..], target[..length], aad);
         }
         catch (AuthenticationTagMismatchException)
         {

@@ -285,6 +285,18 @@ public abstract class ObjectStoreContract : IAsyncLifetime
             }
             stream.Position = content.Length;
             Assert.Equal(0, await stream.ReadAsync(new byte[10]));
+
+            // positional reads from several threads at once, as a workspace's staging makes them
+            var ranges = Enumerable.Range(0, 24).Select(i => (Offset: (long)random.Next(content.Length), Length: random.Next(1, 6 * chunk))).ToList();
+            var read = await Task.WhenAll(ranges.Select(r => Task.Run(async () =>
+            {
+                var buffer = new byte[r.Length];
+                var n = await stream.ReadAtAsync(r.Offset, buffer);
+                return buffer[..n];
+            })));
+            for (var i = 0; i < ranges.Count; i++)
+                Assert.Equal(content.AsSpan((int)ranges[i].Offset, (int)Math.Min(ranges[i].Length, content.Length - ranges[i].Offset)).ToArray(), read[i]);
+            Assert.Equal(content.Length, stream.Position); // untouched by positional reads
         }
 
         // an altered chunk fails where it is read, not elsewhere; a cut tail fails as soon as it is read, a lost last chunk at once
