@@ -1,3 +1,4 @@
+using System.Buffers;
 using Hygie.Core.Errors;
 using Hygie.Storage.Sealing;
 using Parquet;
@@ -95,18 +96,27 @@ public sealed class MemoryStaging : IDisposable
                 // several ranged reads in flight: each is a round trip to the object store (an S3 GET)
                 await Parallel.ForEachAsync(pieces, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (piece, token) =>
                 {
-                    var buffer = new byte[piece.Length];
-                    if (await sealedContent.ReadAtAsync(piece.Offset, buffer, token) != buffer.Length) throw new EndOfStreamException();
-                    await RandomAccess.WriteAsync(handle, buffer, piece.Offset, token);
+                    var buffer = ArrayPool<byte>.Shared.Rent(piece.Length);
+                    try
+                    {
+                        if (await sealedContent.ReadAtAsync(piece.Offset, buffer.AsMemory(0, piece.Length), token) != piece.Length) throw new EndOfStreamException();
+                        await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, piece.Length), piece.Offset, token);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                    }
                 });
             else
+            {
+                var buffer = new byte[1 << 20];
                 foreach (var (offset, length) in pieces)
                 {
-                    var buffer = new byte[length];
                     content.Position = offset;
-                    await content.ReadExactlyAsync(buffer, ct);
-                    await RandomAccess.WriteAsync(handle, buffer, offset, ct);
+                    await content.ReadExactlyAsync(buffer.AsMemory(0, length), ct);
+                    await RandomAccess.WriteAsync(handle, buffer.AsMemory(0, length), offset, ct);
                 }
+            }
             return new StagedFile(file);
         }
         catch
