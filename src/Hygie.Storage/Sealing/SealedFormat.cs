@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Hygie.Core.Errors;
+using Hygie.Storage.Keys;
 
 namespace Hygie.Storage.Sealing;
 
@@ -66,6 +67,17 @@ public static class SealedFormat
     }
 
     internal static byte[] CekContext(string keyId) => Encoding.UTF8.GetBytes("hygie-cek:" + keyId);
+
+    /// <summary>The object's content key: asks <paramref name="dataKey"/> for the key its header names and unwraps it.</summary>
+    internal static async Task<byte[]> UnwrapCekAsync(SealedHeader header, string objectId, Func<string, Task<byte[]>> dataKey)
+    {
+        var key = await dataKey(header.KeyId);
+        try { return KeyWrap.Unwrap(key, header.WrappedCek, CekContext(header.KeyId), $"data key {header.KeyId}"); }
+        catch (IntegrityException e)
+        {
+            throw new IntegrityException($"object {objectId}: its content key does not unwrap under data key {header.KeyId} (wrong key, or the header was altered)", "seal-key", e);
+        }
+    }
 
     internal static void ChunkNonceAndAad(Span<byte> nonce, Span<byte> aad, ReadOnlySpan<byte> headerDigest, long index, bool last)
     {

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Hygie.Core.Errors;
-using Hygie.Storage.Keys;
 using Hygie.Storage.Objects;
 
 namespace Hygie.Storage.Sealing;
@@ -54,13 +53,7 @@ public sealed class SealedRandomAccessStream : Stream
             await range.CopyToAsync(head, ct);
         head.Position = 0;
         var header = SealedFormat.ReadHeader(head, objectId);
-        var key = await dataKey(header.KeyId);
-        byte[] cek;
-        try { cek = KeyWrap.Unwrap(key, header.WrappedCek, SealedFormat.CekContext(header.KeyId), $"data key {header.KeyId}"); }
-        catch (IntegrityException e)
-        {
-            throw new IntegrityException($"object {objectId}: its content key does not unwrap under data key {header.KeyId} (wrong key, or the header was altered)", "seal-key", e);
-        }
+        var cek = await SealedFormat.UnwrapCekAsync(header, objectId, dataKey);
         return new SealedRandomAccessStream(objects, objectId, header, cek, stored);
     }
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Hygie.Core.Errors;
-using Hygie.Storage.Keys;
 
 namespace Hygie.Storage.Sealing;
 
@@ -39,13 +38,7 @@ public sealed class UnsealingStream : Stream
     public static async Task<UnsealingStream> OpenAsync(Stream source, string objectId, Func<string, Task<byte[]>> dataKey)
     {
         var header = SealedFormat.ReadHeader(source, objectId);
-        var key = await dataKey(header.KeyId);
-        byte[] cek;
-        try { cek = KeyWrap.Unwrap(key, header.WrappedCek, SealedFormat.CekContext(header.KeyId), $"data key {header.KeyId}"); }
-        catch (IntegrityException e)
-        {
-            throw new IntegrityException($"object {objectId}: its content key does not unwrap under data key {header.KeyId} (wrong key, or the header was altered)", "seal-key", e);
-        }
+        var cek = await SealedFormat.UnwrapCekAsync(header, objectId, dataKey);
         return new UnsealingStream(source, objectId, header, cek);
     }
 

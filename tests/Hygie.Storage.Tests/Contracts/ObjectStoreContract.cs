@@ -196,13 +196,9 @@ public abstract class ObjectStoreContract : IAsyncLifetime
     [ContractFact]
     public async Task Sealed_objects_round_trip_and_a_renamed_copy_is_detected()
     {
-        using var directory = new TempDirectory("hygie-sealed");
-        await using var metadata = new SqliteMetadataStore(directory.Combine("metadata.db"));
-        await MigrationRunner.ApplyAsync(metadata, Hub.Hub.StorageMigrations, TimeProvider.System);
-        using var vault = LocalKeyringVault.Create(directory.Combine("keyring.json"), null, TimeProvider.System);
-        var ring = new KeyRing(metadata, vault, TimeProvider.System);
-        var sealedStore = new SealedObjectStore(Store, ring);
-        var keyId = await ring.CreateAsync("dataset", "ds-contract");
+        await using var keys = await SealingKeys.CreateAsync();
+        var sealedStore = new SealedObjectStore(Store, keys.Ring);
+        var keyId = await keys.Ring.CreateAsync("dataset", "ds-contract");
 
         var marker = Encoding.UTF8.GetBytes("PLAINTEXT-MARKER-0123456789");
         var plain = new byte[3 * 1024 * 1024 + 17];
@@ -259,13 +255,9 @@ public abstract class ObjectStoreContract : IAsyncLifetime
         await Assert.ThrowsAsync<NotFoundException>(() => Store.LengthAsync("ranges/absent"));
         await Assert.ThrowsAsync<NotFoundException>(() => Store.OpenReadAsync("ranges/absent", 0, 10));
 
-        using var directory = new TempDirectory("hygie-sealed");
-        await using var metadata = new SqliteMetadataStore(directory.Combine("metadata.db"));
-        await MigrationRunner.ApplyAsync(metadata, Hub.Hub.StorageMigrations, TimeProvider.System);
-        using var vault = LocalKeyringVault.Create(directory.Combine("keyring.json"), null, TimeProvider.System);
-        var ring = new KeyRing(metadata, vault, TimeProvider.System);
-        var sealedStore = new SealedObjectStore(Store, ring);
-        var keyId = await ring.CreateAsync("dataset", "ds-ranges");
+        await using var keys = await SealingKeys.CreateAsync();
+        var sealedStore = new SealedObjectStore(Store, keys.Ring);
+        var keyId = await keys.Ring.CreateAsync("dataset", "ds-ranges");
         const int chunk = 4096;
         await sealedStore.WriteAsync("ranges/sealed", keyId, (sink, ct) => sink.WriteAsync(content, ct).AsTask(), chunkSize: chunk);
 
@@ -322,6 +314,39 @@ public abstract class ObjectStoreContract : IAsyncLifetime
             stream.Position = offset;
             await stream.ReadExactlyAsync(buffer);
             return buffer;
+        }
+    }
+
+    /// <summary>A key ring of its own (SQLite metadata, local keyring) for sealing objects into the store under test.</summary>
+    private sealed class SealingKeys : IAsyncDisposable
+    {
+        private readonly TempDirectory _directory;
+        private readonly SqliteMetadataStore _metadata;
+        private readonly LocalKeyringVault _vault;
+
+        private SealingKeys(TempDirectory directory, SqliteMetadataStore metadata, LocalKeyringVault vault)
+        {
+            _directory = directory;
+            _metadata = metadata;
+            _vault = vault;
+            Ring = new KeyRing(metadata, vault, TimeProvider.System);
+        }
+
+        public KeyRing Ring { get; }
+
+        public static async Task<SealingKeys> CreateAsync()
+        {
+            var directory = new TempDirectory("hygie-sealed");
+            var metadata = new SqliteMetadataStore(directory.Combine("metadata.db"));
+            await MigrationRunner.ApplyAsync(metadata, Hub.Hub.StorageMigrations, TimeProvider.System);
+            return new SealingKeys(directory, metadata, LocalKeyringVault.Create(directory.Combine("keyring.json"), null, TimeProvider.System));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _vault.Dispose();
+            await _metadata.DisposeAsync();
+            _directory.Dispose();
         }
     }
 }
