@@ -102,12 +102,14 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
         try
         {
             using var session = slot.OpenSession(SessionType.ReadWrite);
-            var objects = FindObjects(session, CKO.CKO_SECRET_KEY, RootLabel(options))
-                .Concat(FindObjects(session, CKO.CKO_PRIVATE_KEY, AuditLabel(options)))
-                .Concat(FindObjects(session, CKO.CKO_PUBLIC_KEY, AuditLabel(options))).ToList();
             lock (module.ObjectChanges)
+            {
+                var objects = FindObjects(session, CKO.CKO_SECRET_KEY, RootLabel(options))
+                    .Concat(FindObjects(session, CKO.CKO_PRIVATE_KEY, AuditLabel(options)))
+                    .Concat(FindObjects(session, CKO.CKO_PUBLIC_KEY, AuditLabel(options))).ToList();
                 foreach (var handle in objects) session.DestroyObject(handle);
-            return objects.Count;
+                return objects.Count;
+            }
         }
         catch (Pkcs11Exception e)
         {
@@ -360,6 +362,11 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
 
     private List<RootKey> ScanRoots(ISession session)
     {
+        lock (_module.ObjectChanges) return ScanRootsLocked(session);
+    }
+
+    private List<RootKey> ScanRootsLocked(ISession session)
+    {
         var roots = new List<RootKey>();
         foreach (var handle in FindObjects(session, CKO.CKO_SECRET_KEY, RootLabel(_options)))
         {
@@ -373,6 +380,11 @@ public sealed partial class Pkcs11KeyVault : IKeyVault
     }
 
     private SigningKey? ScanSigningKey(ISession session)
+    {
+        lock (_module.ObjectChanges) return ScanSigningKeyLocked(session);
+    }
+
+    private SigningKey? ScanSigningKeyLocked(ISession session)
     {
         SigningKey? newest = null;
         foreach (var handle in FindObjects(session, CKO.CKO_PRIVATE_KEY, AuditLabel(_options)))

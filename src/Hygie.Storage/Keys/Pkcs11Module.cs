@@ -54,9 +54,10 @@ internal sealed class Pkcs11Module
     public IPkcs11Library Library { get; }
 
     /// <summary>
-    /// Held while creating or destroying token objects (key generation, import, destruction — rare operations): some
-    /// modules, SoftHSM2's file store among them, fail such calls now and then when threads make them at once
-    /// (CKR_GENERAL_ERROR). Wrapping, unwrapping and signing stay concurrent.
+    /// Held while creating, destroying or searching token objects (key generation, import, destruction, the scans of a
+    /// vault opening or rotating — rare operations): some modules, SoftHSM2's file store among them, fail such calls now
+    /// and then when threads make them at once (CKR_GENERAL_ERROR; a search re-reads SoftHSM2's object files while a
+    /// creation in another session writes one). Wrapping, unwrapping and signing stay concurrent.
     /// </summary>
     public Lock ObjectChanges { get; } = new();
     public Pkcs11InteropFactories Factories => Library.Factories;
